@@ -216,6 +216,9 @@ func (e *encoder) mapValue(v reflect.Value, depth int) error {
 	return nil
 }
 
+// WriteJSONString writes s as a JSON string exactly as Python's json.dumps does (see writeString).
+func WriteJSONString(b *bytes.Buffer, s string) { writeString(b, s) }
+
 // writeString writes s as Python's json.dumps does with ensure_ascii=True: every non-ASCII character
 // as \uXXXX (UTF-16 surrogate pairs above the BMP), control characters escaped, '/' left alone.
 func writeString(b *bytes.Buffer, s string) {

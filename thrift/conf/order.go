@@ -30,6 +30,9 @@ func NewOrder() *Order { return &Order{entries: map[unsafe.Pointer]orderEntry{}}
 // Set records keys as the order of map m (a map with string keys). Keys not in m are ignored on use and
 // keys of m missing from keys come after them, sorted.
 func (o *Order) Set(m any, keys []string) {
+	if o == nil {
+		return
+	}
 	v := reflect.ValueOf(m)
 	if v.Kind() != reflect.Map || v.IsNil() {
 		return
@@ -39,6 +42,9 @@ func (o *Order) Set(m any, keys []string) {
 
 // Append records key as the last key of map m, if it is not already recorded.
 func (o *Order) Append(m any, key string) {
+	if o == nil {
+		return
+	}
 	v := reflect.ValueOf(m)
 	if v.Kind() != reflect.Map || v.IsNil() {
 		return

@@ -1,0 +1,120 @@
+package starlark_api
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.starlark.net/resolve"
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+)
+
+// Error is a problem in a definition file, reported as `file:line:col: message` at the user's code
+// (the call site of the constructor that rejected its arguments, not the constructor's internals).
+type Error struct {
+	Pos syntax.Position
+	Msg string
+}
+
+func (e *Error) Error() string {
+	if !e.Pos.IsValid() {
+		return e.Msg
+	}
+	return fmt.Sprintf("%s: %s", e.Pos, e.Msg)
+}
+
+// ErrorList is every problem found in one file (syntax and resolve errors come several at a time).
+type ErrorList []*Error
+
+func (l ErrorList) Error() string {
+	parts := make([]string, len(l))
+	for i, e := range l {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+// positioned converts an error from parsing, resolving or executing Starlark into *Error/ErrorList
+// positioned at the innermost user frame. Errors that already carry a position pass through.
+func positioned(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	var pl ErrorList
+	if errors.As(err, &pl) {
+		return pl
+	}
+	var se syntax.Error
+	if errors.As(err, &se) {
+		return &Error{Pos: se.Pos, Msg: se.Msg}
+	}
+	var rl resolve.ErrorList
+	if errors.As(err, &rl) {
+		out := make(ErrorList, len(rl))
+		for i, r := range rl {
+			out[i] = &Error{Pos: r.Pos, Msg: r.Msg}
+		}
+		return out
+	}
+	var ee *starlark.EvalError
+	if errors.As(err, &ee) {
+		msg := ee.Msg
+		if u := errors.Unwrap(ee); u != nil {
+			if inner := positioned(u); inner != nil {
+				if ie, ok := inner.(*Error); ok && ie.Pos.IsValid() {
+					return ie
+				}
+				if il, ok := inner.(ErrorList); ok {
+					return il
+				}
+			}
+		}
+		for i := 0; i < len(ee.CallStack); i++ {
+			fr := ee.CallStack.At(i)
+			if fr.Pos.IsValid() && fr.Pos.Filename() != "<builtin>" {
+				return &Error{Pos: fr.Pos, Msg: msg}
+			}
+		}
+		return &Error{Msg: msg}
+	}
+	return err
+}
+
+// didYouMean returns " (did you mean X?)" for the closest candidate, or "".
+func didYouMean(name string, candidates []string) string {
+	best, bestD := "", len(name)/2+2
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
