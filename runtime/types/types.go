@@ -71,7 +71,9 @@ func ListOf(elem *Type) *Type { return &Type{Kind: List, Elem: elem} }
 func MapOf(key, value *Type) *Type { return &Type{Kind: Map, Key: key, Value: value} }
 
 // StructOf returns a struct type with the given fields.
-func StructOf(name string, fields ...Field) *Type { return &Type{Kind: Struct, Name: name, Fields: fields} }
+func StructOf(name string, fields ...Field) *Type {
+	return &Type{Kind: Struct, Name: name, Fields: fields}
+}
 
 // IsIntegral reports byte, short, int and long.
 func (t *Type) IsIntegral() bool {
