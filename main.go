@@ -5,8 +5,11 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/chronon-go/chronon/compiler"
 )
 
 func main() {
@@ -27,5 +30,64 @@ func main() {
 
 // commands lists every sub-command; each lives beside its package's entry point.
 func commands() []*cli.Command {
-	return []*cli.Command{}
+	return []*cli.Command{
+		compileCommand(),
+	}
+}
+
+func compileCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "compile",
+		Usage:     "compile Starlark definitions into Chronon confs under production/",
+		ArgsUsage: " ",
+		Description: "Without --conf, compiles everything under group_bys/, joins/ and staging_queries/.\n" +
+			"A compile writes every conf it should, or, on any error, nothing.",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "conf", Aliases: []string{"input-path"}, Usage: "a definition file or folder relative to the root (repeatable)"},
+			&cli.StringFlag{Name: "output-root", Value: "production", Usage: "where confs are written, relative to the root"},
+			&cli.BoolFlag{Name: "force-overwrite", Usage: "overwrite online confs that changed, and recompile dependent confs"},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "answer every question with its default without asking"},
+		},
+		Action: func(c *cli.Context) error {
+			confirm := confirmOnTerminal
+			if c.Bool("yes") {
+				confirm = nil
+			}
+			res, err := compiler.Compile(compiler.Options{
+				Root:           c.String("chronon-root"),
+				Inputs:         c.StringSlice("conf"),
+				OutputRoot:     c.String("output-root"),
+				ForceOverwrite: c.Bool("force-overwrite"),
+				Confirm:        confirm,
+				Stdout:         os.Stdout,
+				Stderr:         os.Stderr,
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%d written, %d unchanged, %d skipped\n", len(res.Written), len(res.Unchanged), len(res.Skipped))
+			return nil
+		},
+	}
+}
+
+// confirmOnTerminal asks a yes/no question when stdin is a terminal; otherwise it takes the default.
+func confirmOnTerminal(question string, def bool) bool {
+	if st, err := os.Stdin.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return def
+	}
+	hint := "[y/N]"
+	if def {
+		hint = "[Y/n]"
+	}
+	fmt.Fprintf(os.Stderr, "%s %s ", question, hint)
+	var answer string
+	fmt.Scanln(&answer)
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return true
+	case "n", "no":
+		return false
+	}
+	return def
 }

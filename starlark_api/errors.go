@@ -118,3 +118,6 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// DidYouMean returns " (did you mean X?)" naming the candidate closest to name, or "".
+func DidYouMean(name string, candidates []string) string { return didYouMean(name, candidates) }
