@@ -170,7 +170,9 @@ func Compile(opts Options) (*Result, error) {
 	return res, nil
 }
 
-func (c *compiler) fail(format string, args ...any) { c.problems = append(c.problems, fmt.Errorf(format, args...)) }
+func (c *compiler) fail(format string, args ...any) {
+	c.problems = append(c.problems, fmt.Errorf(format, args...))
+}
 
 func (c *compiler) warn(format string, args ...any) {
 	c.warnings = append(c.warnings, fmt.Sprintf(format, args...))
