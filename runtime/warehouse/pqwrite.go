@@ -1,0 +1,241 @@
+package warehouse
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/chronon-go/chronon/runtime/types"
+)
+
+// rowGroupRows bounds a row group, so readers (ours iterate row groups) hold at most this many rows of
+// the projected columns in memory.
+const rowGroupRows = 128 * 1024
+
+// fileWriter writes batches of one schema into one Parquet file.
+type fileWriter struct {
+	schema  types.Schema
+	f       *os.File
+	buf     *bufio.Writer
+	pw      *parquet.Writer
+	flat    bool // no nested columns: one value per column per row
+	rows    []parquet.Row
+	pending int // rows in the current row group
+	total   int64
+}
+
+func newFileWriter(path string, s types.Schema) (*fileWriter, error) {
+	ps, err := parquetSchema(s)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	buf := bufio.NewWriterSize(f, 1<<20)
+	w := &fileWriter{
+		schema: s, f: f, buf: buf,
+		pw:   parquet.NewWriter(buf, ps, parquet.Compression(&parquet.Snappy), parquet.CreatedBy("chronon-go", "", "")),
+		flat: true,
+	}
+	for _, c := range s {
+		switch c.Type.Kind {
+		case types.List, types.Map, types.Struct:
+			w.flat = false
+		}
+	}
+	return w, nil
+}
+
+// Write appends a batch whose schema has the writer's column names and types, in order.
+func (w *fileWriter) Write(b *types.Batch) error {
+	if err := checkBatch(w.schema, b); err != nil {
+		return err
+	}
+	n := b.Len()
+	const chunk = 1024
+	for start := 0; start < n; start += chunk {
+		end := min(start+chunk, n)
+		w.rows = w.rows[:0]
+		for i := start; i < end; i++ {
+			w.rows = append(w.rows, w.row(b, i))
+		}
+		if _, err := w.pw.WriteRows(w.rows); err != nil {
+			return err
+		}
+		w.pending += end - start
+		w.total += int64(end - start)
+		if w.pending >= rowGroupRows {
+			if err := w.pw.Flush(); err != nil {
+				return err
+			}
+			w.pending = 0
+		}
+	}
+	return nil
+}
+
+func (w *fileWriter) row(b *types.Batch, i int) parquet.Row {
+	row := make(parquet.Row, 0, len(b.Cols))
+	if w.flat {
+		for c, col := range b.Cols {
+			if col.IsNull(i) {
+				row = append(row, parquet.NullValue().Level(0, 0, c))
+				continue
+			}
+			row = append(row, primitive(col.Type, col.Value(i)).Level(0, 1, c))
+		}
+		return row
+	}
+	// Nested: shred each column into per-leaf lists, then concatenate them in leaf order.
+	leaf := 0
+	for c, col := range b.Cols {
+		n := countLeaves(w.schema[c].Type)
+		sh := shredder{leaves: make([][]parquet.Value, n), base: leaf}
+		sh.shred(col.Type, col.Value(i), 0, 0, 0, 0)
+		for _, vs := range sh.leaves {
+			row = append(row, vs...)
+		}
+		leaf += n
+	}
+	return row
+}
+
+// Close finishes the file and syncs it to disk, so a committed partition survives a crash.
+func (w *fileWriter) Close() error {
+	err := w.pw.Close()
+	if err == nil {
+		err = w.buf.Flush()
+	}
+	if err == nil {
+		err = w.f.Sync()
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func checkBatch(s types.Schema, b *types.Batch) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	if len(b.Schema) != len(s) {
+		return fmt.Errorf("batch has columns %v, the writer expects %v", b.Schema.Names(), s.Names())
+	}
+	for i, f := range s {
+		if b.Schema[i].Name != f.Name || !b.Schema[i].Type.Equal(f.Type) {
+			return fmt.Errorf("batch column %d is %s %s, the writer expects %s %s", i, b.Schema[i].Name, b.Schema[i].Type, f.Name, f.Type)
+		}
+	}
+	return nil
+}
+
+func countLeaves(t *types.Type) int {
+	switch t.Kind {
+	case types.List:
+		return countLeaves(t.Elem)
+	case types.Map:
+		return countLeaves(t.Key) + countLeaves(t.Value)
+	case types.Struct:
+		n := 0
+		for _, f := range t.Fields {
+			n += countLeaves(f.Type)
+		}
+		return n
+	}
+	return 1
+}
+
+// primitive converts a boxed leaf value to its Parquet physical value.
+func primitive(t *types.Type, v any) parquet.Value {
+	switch t.Kind {
+	case types.Boolean:
+		return parquet.BooleanValue(v.(bool))
+	case types.Byte, types.Short, types.Int, types.Date:
+		return parquet.Int32Value(int32(v.(int64)))
+	case types.Long, types.Timestamp:
+		return parquet.Int64Value(v.(int64))
+	case types.Float:
+		return parquet.FloatValue(float32(v.(float64)))
+	case types.Double:
+		return parquet.DoubleValue(v.(float64))
+	case types.String:
+		return parquet.ByteArrayValue([]byte(v.(string)))
+	case types.Binary:
+		return parquet.ByteArrayValue(v.([]byte))
+	}
+	panic(fmt.Sprintf("warehouse: %s is not a primitive type", t))
+}
+
+// shredder turns one nested value into Parquet leaf values with repetition and definition levels
+// (the Dremel encoding), for the node shapes parquetNode builds: every node optional, lists and maps
+// in the standard three-level form with a required map key.
+type shredder struct {
+	leaves [][]parquet.Value
+	base   int // column index of the first leaf
+}
+
+// shred emits v (of type t, an optional node) starting at leaf index leaf. r is the repetition level of
+// the first value emitted, d the definition level of the enclosing node, depth the number of repeated
+// ancestors. It returns the index after the last leaf of t.
+func (s *shredder) shred(t *types.Type, v any, r, d, depth, leaf int) int {
+	if v == nil {
+		return s.nulls(t, r, d, leaf)
+	}
+	switch t.Kind {
+	case types.Struct:
+		sv := v.(types.StructValue)
+		for i, f := range t.Fields {
+			var fv any
+			if i < len(sv) {
+				fv = sv[i]
+			}
+			leaf = s.shred(f.Type, fv, r, d+1, depth, leaf)
+		}
+		return leaf
+	case types.List:
+		items := v.([]any)
+		if len(items) == 0 {
+			return s.nulls(t, r, d+1, leaf)
+		}
+		end := leaf
+		for i, e := range items {
+			rr := r
+			if i > 0 {
+				rr = depth + 1
+			}
+			end = s.shred(t.Elem, e, rr, d+2, depth+1, leaf)
+		}
+		return end
+	case types.Map:
+		m := v.(*types.MapValue)
+		if len(m.Keys) == 0 {
+			return s.nulls(t, r, d+1, leaf)
+		}
+		end := leaf
+		for i := range m.Keys {
+			rr := r
+			if i > 0 {
+				rr = depth + 1
+			}
+			// the key is required: present at d+2, so shred it as an optional node one level up
+			k := s.shred(t.Key, m.Keys[i], rr, d+1, depth+1, leaf)
+			end = s.shred(t.Value, m.Values[i], rr, d+2, depth+1, k)
+		}
+		return end
+	}
+	s.leaves[leaf] = append(s.leaves[leaf], primitive(t, v).Level(r, d+1, s.base+leaf))
+	return leaf + 1
+}
+
+func (s *shredder) nulls(t *types.Type, r, d, leaf int) int {
+	n := countLeaves(t)
+	for i := 0; i < n; i++ {
+		s.leaves[leaf+i] = append(s.leaves[leaf+i], parquet.NullValue().Level(r, d, s.base+leaf+i))
+	}
+	return leaf + n
+}

@@ -1,0 +1,489 @@
+package warehouse
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"os"
+	"slices"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/chronon-go/chronon/runtime/types"
+)
+
+// ReadOptions select what a Reader returns.
+type ReadOptions struct {
+	// Columns to return, data or partition columns, in this order; nil means the whole schema.
+	Columns []string
+	// Start and End bound the ds partitions read, inclusive; "" leaves that side open.
+	Start, End string
+}
+
+// Reader streams a table as batches, one per Parquet row group, so memory is bounded by the largest
+// row group of the projected columns.
+type Reader struct {
+	t      *Table
+	schema types.Schema // output
+	files  []partFile
+	next   int
+	cur    *openFile
+	rg     int
+}
+
+type partFile struct {
+	path string
+	part Partition
+}
+
+type openFile struct {
+	f    *os.File
+	pf   *parquet.File
+	cols []fileColumn // one per output column
+	part Partition
+	path string
+}
+
+// fileColumn locates an output column in a file.
+type fileColumn struct {
+	partition bool // a partition column: constant per file
+	missing   bool // not in this file (added later): nulls
+	node      parquet.Node
+	leaf      int // index of the first leaf column
+	leaves    int
+	decs      []leafDecoder // one per leaf
+}
+
+// Read opens a reader over the partitions in [opts.Start, opts.End] (and the table reference's
+// sub-partition filters).
+func (t *Table) Read(opts ReadOptions) (*Reader, error) {
+	full, err := t.Schema()
+	if err != nil {
+		return nil, err
+	}
+	out := full
+	if opts.Columns != nil {
+		out = make(types.Schema, 0, len(opts.Columns))
+		for _, c := range opts.Columns {
+			i := full.Index(c)
+			if i < 0 {
+				return nil, fmt.Errorf("table %s has no column %s (columns: %v)", t.Name(), c, full.Names())
+			}
+			out = append(out, full[i])
+		}
+	}
+	r := &Reader{t: t, schema: out}
+	parts, err := t.Partitions()
+	if err != nil {
+		return nil, err
+	}
+	m, err := t.Meta()
+	if err != nil {
+		return nil, err
+	}
+	if len(m.PartitionColumns) == 0 {
+		fs, err := dataFiles(t.Dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			r.files = append(r.files, partFile{path: f})
+		}
+		return r, nil
+	}
+	for _, p := range parts {
+		ds := p.Value(PartitionColumn)
+		if ds != "" && (opts.Start != "" && ds < opts.Start || opts.End != "" && ds > opts.End) {
+			continue
+		}
+		fs, err := dataFiles(p.Dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			r.files = append(r.files, partFile{path: f, part: p})
+		}
+	}
+	return r, nil
+}
+
+// Schema is the schema of the batches Next returns.
+func (r *Reader) Schema() types.Schema { return r.schema }
+
+// Next returns the next non-empty batch, or io.EOF.
+func (r *Reader) Next() (*types.Batch, error) {
+	for {
+		if r.cur == nil {
+			if r.next >= len(r.files) {
+				return nil, io.EOF
+			}
+			pf := r.files[r.next]
+			r.next++
+			of, err := r.open(pf)
+			if err != nil {
+				return nil, err
+			}
+			r.cur, r.rg = of, 0
+		}
+		rgs := r.cur.pf.RowGroups()
+		if r.rg >= len(rgs) {
+			r.cur.f.Close()
+			r.cur = nil
+			continue
+		}
+		rg := rgs[r.rg]
+		r.rg++
+		if rg.NumRows() == 0 {
+			continue
+		}
+		b, err := r.readRowGroup(rg)
+		if err != nil {
+			return nil, fmt.Errorf("table %s: %s: %w", r.t.Name(), r.cur.path, err)
+		}
+		return b, nil
+	}
+}
+
+// Close releases the open file.
+func (r *Reader) Close() error {
+	if r.cur != nil {
+		r.cur.f.Close()
+		r.cur = nil
+	}
+	r.next = len(r.files)
+	return nil
+}
+
+// ReadAll reads everything into one batch (for tests and small tables).
+func (r *Reader) ReadAll() (*types.Batch, error) {
+	defer r.Close()
+	all := types.NewBatch(r.schema, 0)
+	for {
+		b, err := r.Next()
+		if err == io.EOF {
+			return all, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i, c := range b.Cols {
+			for j := 0; j < c.Len(); j++ {
+				all.Cols[i].Append(c.Value(j))
+			}
+		}
+	}
+}
+
+func (r *Reader) open(pf partFile) (*openFile, error) {
+	f, err := os.Open(pf.path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	p, err := parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("table %s: %s: %w", r.t.Name(), pf.path, err)
+	}
+	of := &openFile{f: f, pf: p, part: pf.part, path: pf.path}
+	// Map top-level fields to their leaf ranges.
+	type loc struct {
+		node         parquet.Node
+		leaf, leaves int
+	}
+	locs := map[string]loc{}
+	leaf := 0
+	for _, fd := range p.Schema().Fields() {
+		n := leafCount(fd)
+		locs[fd.Name()] = loc{fd, leaf, n}
+		leaf += n
+	}
+	for _, c := range r.schema {
+		if pf.part.Value(c.Name) != "" || r.isPartitionColumn(c.Name) {
+			of.cols = append(of.cols, fileColumn{partition: true})
+			continue
+		}
+		l, ok := locs[c.Name]
+		if !ok {
+			of.cols = append(of.cols, fileColumn{missing: true})
+			continue
+		}
+		ft, err := chrononType(l.node)
+		if err == nil && l.node.Repeated() {
+			ft = types.ListOf(ft)
+		}
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: column %s: %w", pf.path, c.Name, err)
+		}
+		if !compatible(ft, c.Type) {
+			f.Close()
+			return nil, fmt.Errorf("%s: column %s is %s in the file but %s in table %s", pf.path, c.Name, ft, c.Type, r.t.Name())
+		}
+		fc := fileColumn{node: l.node, leaf: l.leaf, leaves: l.leaves}
+		collectDecoders(l.node, &fc.decs)
+		of.cols = append(of.cols, fc)
+	}
+	return of, nil
+}
+
+func (r *Reader) isPartitionColumn(name string) bool {
+	m, err := r.t.Meta()
+	return err == nil && slices.Contains(m.PartitionColumns, name)
+}
+
+// compatible reports whether values of file type f can be read as table type t.
+func compatible(f, t *types.Type) bool {
+	if f.Equal(t) {
+		return true
+	}
+	switch {
+	case f.IsIntegral() && t.IsIntegral():
+		return true
+	case f.IsNumeric() && (t.Kind == types.Double || t.Kind == types.Float):
+		return true
+	case f.Kind == types.List && t.Kind == types.List:
+		return compatible(f.Elem, t.Elem)
+	case f.Kind == types.Map && t.Kind == types.Map:
+		return compatible(f.Key, t.Key) && compatible(f.Value, t.Value)
+	case f.Kind == types.Struct && t.Kind == types.Struct && len(f.Fields) == len(t.Fields):
+		for i := range f.Fields {
+			if !compatible(f.Fields[i].Type, t.Fields[i].Type) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func leafCount(n parquet.Node) int {
+	if n.Leaf() {
+		return 1
+	}
+	c := 0
+	for _, f := range n.Fields() {
+		c += leafCount(f)
+	}
+	return c
+}
+
+func (r *Reader) readRowGroup(rg parquet.RowGroup) (*types.Batch, error) {
+	n := int(rg.NumRows())
+	b := types.NewBatch(r.schema, n)
+	chunks := rg.ColumnChunks()
+	for i, fc := range r.cur.cols {
+		col := b.Cols[i]
+		switch {
+		case fc.partition:
+			v := r.cur.part.Value(r.schema[i].Name)
+			for j := 0; j < n; j++ {
+				col.Strs = append(col.Strs, v)
+			}
+		case fc.missing:
+			for j := 0; j < n; j++ {
+				col.AppendNull()
+			}
+		case fc.node.Leaf() && !fc.node.Repeated():
+			maxDef := 0
+			if fc.node.Optional() {
+				maxDef = 1
+			}
+			err := readValues(chunks[fc.leaf], func(v parquet.Value) error {
+				if v.DefinitionLevel() < maxDef {
+					col.AppendNull()
+					return nil
+				}
+				return appendLeaf(col, v, fc.decs[0])
+			})
+			if err != nil {
+				return nil, fmt.Errorf("column %s: %w", r.schema[i].Name, err)
+			}
+		default:
+			if err := readNested(chunks[fc.leaf:fc.leaf+fc.leaves], fc, col); err != nil {
+				return nil, fmt.Errorf("column %s: %w", r.schema[i].Name, err)
+			}
+		}
+		if col.Len() != n {
+			return nil, fmt.Errorf("column %s: read %d values for %d rows", r.schema[i].Name, col.Len(), n)
+		}
+	}
+	return b, nil
+}
+
+// readValues calls fn for every value of a column chunk, page by page (dictionary pages included:
+// parquet-go resolves indexes to values).
+func readValues(chunk parquet.ColumnChunk, fn func(parquet.Value) error) error {
+	pages := chunk.Pages()
+	defer pages.Close()
+	buf := make([]parquet.Value, 1024)
+	for {
+		p, err := pages.ReadPage()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		vr := p.Values()
+		for {
+			k, err := vr.ReadValues(buf)
+			for _, v := range buf[:k] {
+				if ferr := fn(v); ferr != nil {
+					parquet.Release(p)
+					return ferr
+				}
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				parquet.Release(p)
+				return err
+			}
+		}
+		parquet.Release(p)
+	}
+}
+
+// leafDecoder converts one leaf's physical values to the data model's representation.
+type leafDecoder struct {
+	tsMul, tsDiv int64 // timestamp unit → micros
+	decimal      bool
+	scale        int
+}
+
+func collectDecoders(n parquet.Node, out *[]leafDecoder) {
+	if !n.Leaf() {
+		for _, f := range n.Fields() {
+			collectDecoders(f, out)
+		}
+		return
+	}
+	d := leafDecoder{tsMul: 1, tsDiv: 1}
+	if lt := n.Type().LogicalType(); lt != nil {
+		switch v := lt.Value.(type) {
+		case *format.TimestampType:
+			switch v.Unit.Value.(type) {
+			case *format.MilliSeconds:
+				d.tsMul = 1000
+			case *format.NanoSeconds:
+				d.tsDiv = 1000
+			}
+		case *format.DecimalType:
+			d.decimal, d.scale = true, int(v.Scale)
+		}
+	}
+	*out = append(*out, d)
+}
+
+func (d leafDecoder) decimalValue(v parquet.Value) float64 {
+	var x float64
+	switch v.Kind() {
+	case parquet.Int32:
+		x = float64(v.Int32())
+	case parquet.Int64:
+		x = float64(v.Int64())
+	default:
+		b := v.ByteArray()
+		n := new(big.Int).SetBytes(b)
+		if len(b) > 0 && b[0]&0x80 != 0 { // two's complement
+			n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+		}
+		x, _ = new(big.Float).SetInt(n).Float64()
+	}
+	return x / math.Pow10(d.scale)
+}
+
+// int96Micros converts Spark's legacy INT96 timestamp (nanos of day, Julian day) to epoch micros.
+func int96Micros(v parquet.Value) int64 {
+	b := v.Int96()
+	var raw [12]byte
+	binary.LittleEndian.PutUint32(raw[0:], b[0])
+	binary.LittleEndian.PutUint32(raw[4:], b[1])
+	binary.LittleEndian.PutUint32(raw[8:], b[2])
+	nanos := int64(binary.LittleEndian.Uint64(raw[0:8]))
+	julian := int64(binary.LittleEndian.Uint32(raw[8:12]))
+	return (julian-2440588)*86400_000_000 + nanos/1000
+}
+
+var errBadValue = errors.New("unexpected physical type")
+
+// boxed decodes a present leaf value into a boxed value of type t.
+func boxed(v parquet.Value, d leafDecoder, t *types.Type) (any, error) {
+	switch t.Kind {
+	case types.Boolean:
+		return v.Boolean(), nil
+	case types.Byte, types.Short, types.Int, types.Long, types.Date, types.Timestamp:
+		switch v.Kind() {
+		case parquet.Int32:
+			return int64(v.Int32()), nil
+		case parquet.Int64:
+			return v.Int64() * d.tsMul / d.tsDiv, nil
+		case parquet.Int96:
+			return int96Micros(v), nil
+		}
+	case types.Float, types.Double:
+		if d.decimal {
+			return d.decimalValue(v), nil
+		}
+		switch v.Kind() {
+		case parquet.Float:
+			return float64(v.Float()), nil
+		case parquet.Double:
+			return v.Double(), nil
+		case parquet.Int32:
+			return float64(v.Int32()), nil
+		case parquet.Int64:
+			return float64(v.Int64()), nil
+		}
+	case types.String:
+		return string(v.ByteArray()), nil
+	case types.Binary:
+		return slices.Clone(v.ByteArray()), nil
+	}
+	return nil, fmt.Errorf("%w %s for %s", errBadValue, v.Kind(), t)
+}
+
+// appendLeaf appends a present value to a primitive column without boxing the common cases.
+func appendLeaf(c *types.Column, v parquet.Value, d leafDecoder) error {
+	if c.Nulls != nil {
+		c.Nulls = append(c.Nulls, false)
+	}
+	switch c.Type.Kind {
+	case types.Long, types.Int, types.Short, types.Byte, types.Date:
+		switch v.Kind() {
+		case parquet.Int64:
+			c.Ints = append(c.Ints, v.Int64())
+			return nil
+		case parquet.Int32:
+			c.Ints = append(c.Ints, int64(v.Int32()))
+			return nil
+		}
+	case types.Double:
+		if v.Kind() == parquet.Double && !d.decimal {
+			c.Floats = append(c.Floats, v.Double())
+			return nil
+		}
+	case types.String:
+		c.Strs = append(c.Strs, string(v.ByteArray()))
+		return nil
+	}
+	x, err := boxed(v, d, c.Type)
+	if err != nil {
+		return err
+	}
+	if c.Nulls != nil {
+		c.Nulls = c.Nulls[:len(c.Nulls)-1]
+	}
+	c.Append(x)
+	return nil
+}
