@@ -1,0 +1,283 @@
+package aggregate
+
+import (
+	"github.com/chronon-go/chronon/runtime/types"
+)
+
+// Timed ops (FIRST, LAST, FIRST_K, LAST_K) order inputs by event ts. Ties are deterministic (spec
+// §15.2): among equal timestamps the input added later (scan order: partition ds ascending, then row
+// order) counts as later, and in merge(o) the argument o counts as later than the receiver. Callers
+// therefore feed rows of one key in scan order and merge partial IRs in scan order.
+
+// payload keeps an input unboxed so LAST over a numeric column does not allocate per event.
+type payload struct {
+	i int64 // int family and booleans
+	f float64
+	s string
+	a any // binary and containers
+}
+
+func (p payload) box(f family) any {
+	switch f {
+	case famInt:
+		return p.i
+	case famFloat:
+		return p.f
+	case famString:
+		return p.s
+	case famBool:
+		return p.i != 0
+	}
+	return p.a
+}
+
+func unboxPayload(f family, v any) (payload, bool) {
+	var p payload
+	var ok bool
+	switch f {
+	case famInt:
+		p.i, ok = v.(int64)
+	case famFloat:
+		p.f, ok = v.(float64)
+	case famString:
+		p.s, ok = v.(string)
+	case famBool:
+		var b bool
+		b, ok = v.(bool)
+		p.i = b2i(b)
+	default:
+		p.a, ok = v, v != nil
+	}
+	return p, ok
+}
+
+func timePairType(in *types.Type) *types.Type {
+	return types.StructOf("TimePair_"+in.String(),
+		types.Field{Name: "epochMillis", Type: types.LongType},
+		types.Field{Name: "payload", Type: in})
+}
+
+func pairValue(ts int64, p payload, f family) types.StructValue {
+	return types.StructValue{ts, p.box(f)}
+}
+
+func pairFromValue(f family, v any) (int64, payload, bool) {
+	sv, ok := v.(types.StructValue)
+	if !ok || len(sv) != 2 {
+		return 0, payload{}, false
+	}
+	ts, ok := sv[0].(int64)
+	if !ok {
+		return 0, payload{}, false
+	}
+	p, ok := unboxPayload(f, sv[1])
+	return ts, p, ok
+}
+
+// ---- FIRST / LAST: IR TimePair{epochMillis, payload}; output the payload.
+
+type firstLastKernel struct {
+	typ  *types.Type
+	fam  family
+	last bool
+}
+
+func (k firstLastKernel) irType() *types.Type  { return timePairType(k.typ) }
+func (k firstLastKernel) outType() *types.Type { return k.typ }
+func (k firstLastKernel) newState() State      { return &firstLastState{fam: k.fam, last: k.last} }
+func (firstLastKernel) deletable() bool        { return false }
+func (k firstLastKernel) fromValue(v any) (State, error) {
+	ts, p, ok := pairFromValue(k.fam, v)
+	if !ok {
+		return nil, irError("FIRST/LAST", v)
+	}
+	return &firstLastState{fam: k.fam, last: k.last, set: true, ts: ts, p: p}, nil
+}
+
+type firstLastState struct {
+	fam  family
+	last bool
+	set  bool
+	ts   int64
+	p    payload
+}
+
+// takes reports whether an input at ts, later in scan order than the current one, replaces it.
+func (s *firstLastState) takes(ts int64) bool {
+	if !s.set {
+		return true
+	}
+	if s.last {
+		return ts >= s.ts
+	}
+	return ts < s.ts
+}
+
+func (s *firstLastState) addInt(ts, v int64) {
+	if s.takes(ts) {
+		s.ts, s.p, s.set = ts, payload{i: v}, true
+	}
+}
+func (s *firstLastState) addFloat(ts int64, v float64) {
+	if s.takes(ts) {
+		s.ts, s.p, s.set = ts, payload{f: v}, true
+	}
+}
+func (s *firstLastState) addStr(ts int64, v string) {
+	if s.takes(ts) {
+		s.ts, s.p, s.set = ts, payload{s: v}, true
+	}
+}
+func (s *firstLastState) addBool(ts int64, v bool) {
+	if s.takes(ts) {
+		s.ts, s.p, s.set = ts, payload{i: b2i(v)}, true
+	}
+}
+func (s *firstLastState) addAny(ts int64, v any) {
+	if s.takes(ts) {
+		s.ts, s.p, s.set = ts, payload{a: v}, true
+	}
+}
+func (s *firstLastState) merge(o State) {
+	x := o.(*firstLastState)
+	if x.set && s.takes(x.ts) {
+		s.ts, s.p, s.set = x.ts, x.p, true
+	}
+}
+func (s *firstLastState) clone() State { c := *s; return &c }
+func (s *firstLastState) result() any  { return s.p.box(s.fam) }
+func (s *firstLastState) value() any   { return pairValue(s.ts, s.p, s.fam) }
+
+// ---- FIRST_K / LAST_K: IR list<TimePair> kept in ascending (ts, scan order); FIRST_K keeps the k
+// earliest and outputs them ascending, LAST_K keeps the k latest and outputs them most recent first.
+
+type timedK struct {
+	typ  *types.Type
+	fam  family
+	k    int
+	last bool
+}
+
+func (k timedK) irType() *types.Type  { return types.ListOf(timePairType(k.typ)) }
+func (k timedK) outType() *types.Type { return types.ListOf(k.typ) }
+func (k timedK) newState() State      { return &timedKState{cfg: k} }
+func (timedK) deletable() bool        { return false }
+func (k timedK) fromValue(v any) (State, error) {
+	l, ok := v.([]any)
+	if !ok {
+		return nil, irError("FIRST_K/LAST_K", v)
+	}
+	s := &timedKState{cfg: k, es: make([]timedEntry, 0, len(l))}
+	for _, e := range l {
+		ts, p, ok := pairFromValue(k.fam, e)
+		if !ok {
+			return nil, irError("FIRST_K/LAST_K", v)
+		}
+		s.insert(ts, p)
+	}
+	return s, nil
+}
+
+type timedEntry struct {
+	ts int64
+	p  payload
+}
+
+type timedKState struct {
+	cfg timedK
+	es  []timedEntry
+}
+
+// insert places the entry after every entry with ts <= its ts (it is later in scan order), then trims
+// to k from the side that is not kept.
+func (s *timedKState) insert(ts int64, p payload) {
+	n := len(s.es)
+	k := s.cfg.k
+	if k <= 0 {
+		return
+	}
+	// fast path: sorted input appends
+	pos := n
+	for pos > 0 && s.es[pos-1].ts > ts {
+		pos--
+	}
+	if n == k {
+		if s.cfg.last {
+			if pos == 0 {
+				return // earlier than all kept
+			}
+			copy(s.es[:pos-1], s.es[1:pos])
+			s.es[pos-1] = timedEntry{ts, p}
+			return
+		}
+		if pos == k {
+			return // later than all kept
+		}
+		copy(s.es[pos+1:], s.es[pos:k-1])
+		s.es[pos] = timedEntry{ts, p}
+		return
+	}
+	s.es = append(s.es, timedEntry{})
+	copy(s.es[pos+1:], s.es[pos:n])
+	s.es[pos] = timedEntry{ts, p}
+}
+
+func (s *timedKState) addInt(ts, v int64)           { s.insert(ts, payload{i: v}) }
+func (s *timedKState) addFloat(ts int64, v float64) { s.insert(ts, payload{f: v}) }
+func (s *timedKState) addStr(ts int64, v string)    { s.insert(ts, payload{s: v}) }
+func (s *timedKState) addBool(ts int64, v bool)     { s.insert(ts, payload{i: b2i(v)}) }
+func (s *timedKState) addAny(ts int64, v any)       { s.insert(ts, payload{a: v}) }
+
+// merge interleaves both ascending lists; on equal ts the receiver's entries come first because the
+// argument is later in scan order.
+func (s *timedKState) merge(o State) {
+	x := o.(*timedKState)
+	if len(x.es) == 0 {
+		return
+	}
+	out := make([]timedEntry, 0, len(s.es)+len(x.es))
+	i, j := 0, 0
+	for i < len(s.es) || j < len(x.es) {
+		if j >= len(x.es) || (i < len(s.es) && s.es[i].ts <= x.es[j].ts) {
+			out = append(out, s.es[i])
+			i++
+		} else {
+			out = append(out, x.es[j])
+			j++
+		}
+	}
+	if k := s.cfg.k; len(out) > k {
+		if s.cfg.last {
+			out = out[len(out)-k:]
+		} else {
+			out = out[:k]
+		}
+	}
+	s.es = out
+}
+
+func (s *timedKState) clone() State {
+	c := &timedKState{cfg: s.cfg, es: make([]timedEntry, len(s.es), max(len(s.es), min(s.cfg.k, 64)))}
+	copy(c.es, s.es)
+	return c
+}
+
+func (s *timedKState) result() any {
+	out := make([]any, len(s.es))
+	for i, e := range s.es {
+		if s.cfg.last {
+			out[len(s.es)-1-i] = e.p.box(s.cfg.fam)
+		} else {
+			out[i] = e.p.box(s.cfg.fam)
+		}
+	}
+	return out
+}
+
+func (s *timedKState) value() any {
+	out := make([]any, len(s.es))
+	for i, e := range s.es {
+		out[i] = pairValue(e.ts, e.p, s.cfg.fam)
+	}
+	return out
+}

@@ -1,0 +1,205 @@
+package aggregate
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/chronon-go/chronon/runtime/types"
+)
+
+// Events are one key's input rows in time order: entry i is row Rows[i] of Batch (row i when Rows is
+// nil) at event time Ts[i]. Ts must be ascending, and rows with equal ts must be in scan order
+// (partition ds ascending, then row order): that order breaks FIRST/LAST ties (spec §15.2).
+type Events struct {
+	Batch *types.Batch
+	Rows  []int32
+	Ts    []int64
+}
+
+func (e Events) row(i int) int {
+	if e.Rows == nil {
+		return i
+	}
+	return int(e.Rows[i])
+}
+
+// SortEvents returns the row order of b sorted by ts, stable so equal timestamps keep scan order.
+func SortEvents(ts []int64) (rows []int32, sorted []int64) {
+	rows = make([]int32, len(ts))
+	for i := range rows {
+		rows[i] = int32(i)
+	}
+	slices.SortStableFunc(rows, func(a, b int32) int {
+		switch {
+		case ts[a] < ts[b]:
+			return -1
+		case ts[a] > ts[b]:
+			return 1
+		}
+		return 0
+	})
+	sorted = make([]int64, len(ts))
+	for i, r := range rows {
+		sorted[i] = ts[r]
+	}
+	return rows, sorted
+}
+
+// Sawtooth computes point-in-time window values for many query times of one key (spec §4.2): for a
+// window W with tail hop h the value at q aggregates events with floor(q-W, h) <= ts < q; unwindowed
+// columns aggregate every ts < q. As in Chronon, events are rolled into hops (1d/1h/5min, or 1d for
+// Daily); a query merges tail-size hops for [floor(q-W,h), floor(q,h)), smaller hops up to
+// floor(q,5min), and raw events for the rest. The result equals the formula above.
+type Sawtooth struct {
+	agg      *Aggregator
+	res      Resolution
+	win      []int64 // per part; 0 = unwindowed
+	tailIdx  []int   // per part: index of its tail hop in sizes
+	sizes    []int64 // hop sizes in use, largest first
+	windowed []bool  // per base: feeds a windowed part
+	cumul    []bool  // per base: feeds an unwindowed part
+
+	// scratch reused across Compute calls
+	hops [][]hop
+	cum  []State
+}
+
+type hop struct {
+	start int64
+	irs   []State // per base
+}
+
+// NewSawtooth prepares window evaluation for agg at resolution res (Daily rejects HOURS windows).
+func NewSawtooth(agg *Aggregator, res Resolution) (*Sawtooth, error) {
+	if err := checkWindows(agg.parts, res); err != nil {
+		return nil, err
+	}
+	s := &Sawtooth{agg: agg, res: res, windowed: make([]bool, len(agg.bases)), cumul: make([]bool, len(agg.bases))}
+	all := res.HopSizes()
+	largest := len(all) // index of the largest tail hop in use
+	for i, p := range agg.parts {
+		w := p.Millis()
+		s.win = append(s.win, w)
+		if w == 0 {
+			s.tailIdx = append(s.tailIdx, -1)
+			s.cumul[agg.partBase[i]] = true
+			continue
+		}
+		j := slices.Index(all, res.TailHop(w))
+		s.tailIdx = append(s.tailIdx, j)
+		largest = min(largest, j)
+		s.windowed[agg.partBase[i]] = true
+	}
+	if largest < len(all) {
+		s.sizes = all[largest:]
+		for i := range s.tailIdx {
+			if s.tailIdx[i] >= 0 {
+				s.tailIdx[i] -= largest
+			}
+		}
+	}
+	s.hops = make([][]hop, len(s.sizes))
+	return s, nil
+}
+
+// Aggregator returns the underlying aggregator.
+func (s *Sawtooth) Aggregator() *Aggregator { return s.agg }
+
+// Compute appends one output row per query time to out (a batch of Aggregator.OutputSchema()).
+// queries must be ascending.
+func (s *Sawtooth) Compute(ev Events, queries []int64, out *types.Batch) error {
+	if !slices.IsSorted(queries) {
+		return fmt.Errorf("aggregate: query times must be ascending")
+	}
+	if len(out.Cols) != len(s.agg.parts) {
+		return fmt.Errorf("aggregate: output batch has %d columns, want %d", len(out.Cols), len(s.agg.parts))
+	}
+	s.buildHops(ev)
+	nb := len(s.agg.bases)
+	if s.cum == nil {
+		s.cum = make([]State, nb)
+	}
+	clear(s.cum)
+	ci := 0
+	for _, q := range queries {
+		for ; ci < len(ev.Ts) && ev.Ts[ci] < q; ci++ {
+			r := ev.row(ci)
+			for b, c := range s.agg.bases {
+				if s.cumul[b] {
+					c.update(&s.cum[b], ev.Batch, r, ev.Ts[ci])
+				}
+			}
+		}
+		for p := range s.agg.parts {
+			b := s.agg.partBase[p]
+			if s.win[p] == 0 {
+				s.agg.appendFinal(out.Cols[p], p, s.cum[b])
+				continue
+			}
+			acc := s.window(ev, q, p, b)
+			s.agg.appendFinal(out.Cols[p], p, acc)
+		}
+	}
+	return s.agg.Err()
+}
+
+// window computes part p (base b) at q from hops and raw events.
+func (s *Sawtooth) window(ev Events, q int64, p, b int) State {
+	w := s.win[p]
+	ti := s.tailIdx[p]
+	cur := Floor(q-w, s.sizes[ti])
+	var acc State
+	for j := ti; j < len(s.sizes); j++ {
+		end := Floor(q, s.sizes[j])
+		hs := s.hops[j]
+		k, _ := slices.BinarySearchFunc(hs, cur, func(h hop, t int64) int { return cmpInt(h.start, t) })
+		for ; k < len(hs) && hs[k].start < end; k++ {
+			Merge(&acc, hs[k].irs[b])
+		}
+		cur = max(cur, end)
+	}
+	i, _ := slices.BinarySearch(ev.Ts, cur)
+	c := s.agg.bases[b]
+	for ; i < len(ev.Ts) && ev.Ts[i] < q; i++ {
+		c.update(&acc, ev.Batch, ev.row(i), ev.Ts[i]) // acc is owned: Merge cloned any hop IR
+	}
+	return acc
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// buildHops rolls events into hops of every size in use, for the bases that feed windowed parts.
+func (s *Sawtooth) buildHops(ev Events) {
+	nb := len(s.agg.bases)
+	for j := range s.hops {
+		s.hops[j] = s.hops[j][:0]
+	}
+	if len(s.sizes) == 0 {
+		return
+	}
+	for i, ts := range ev.Ts {
+		r := ev.row(i)
+		for j, h := range s.sizes {
+			start := Floor(ts, h)
+			hs := s.hops[j]
+			if len(hs) == 0 || hs[len(hs)-1].start != start {
+				hs = append(hs, hop{start: start, irs: make([]State, nb)})
+				s.hops[j] = hs
+			}
+			irs := hs[len(hs)-1].irs
+			for b, c := range s.agg.bases {
+				if s.windowed[b] {
+					c.update(&irs[b], ev.Batch, r, ts)
+				}
+			}
+		}
+	}
+}
