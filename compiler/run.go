@@ -134,14 +134,26 @@ func uniqSorted(xs []string) []string {
 	return out
 }
 
+// addLoadError records a file's errors once: a module that fails is reported by every file loading it.
 func (c *compiler) addLoadError(err error) {
+	errs := []error{err}
 	if l, ok := err.(sa.ErrorList); ok {
+		errs = errs[:0]
 		for _, e := range l {
+			errs = append(errs, e)
+		}
+	}
+	for _, e := range errs {
+		dup := false
+		for _, p := range c.problems {
+			if p.Error() == e.Error() {
+				dup = true
+			}
+		}
+		if !dup {
 			c.problems = append(c.problems, e)
 		}
-		return
 	}
-	c.problems = append(c.problems, err)
 }
 
 // loadByName finds the definition of a conf from its name (team.file.var → <folder>/team/file.star).
@@ -426,6 +438,13 @@ func (c *compiler) validateJoin(j *api.Join, view map[string]*api.Join) []string
 	var errs []string
 	var offline, nonProdOld []string
 	groupByOK := true
+	// The join's own parts are checked by the rules below; the GroupBy checks look at other joins.
+	others := map[string]*api.Join{}
+	for n, other := range view {
+		if other != j {
+			others[n] = other
+		}
+	}
 	for _, jp := range j.JoinParts {
 		gb := jp.GroupBy
 		if gb.MetaData == nil || (gb.MetaData.Online != nil && !*gb.MetaData.Online) {
@@ -434,7 +453,7 @@ func (c *compiler) validateJoin(j *api.Join, view map[string]*api.Join) []string
 		if _, old := c.oldGroupBys[metaName(gb.MetaData)]; old && gb.MetaData.Production != nil && !*gb.MetaData.Production {
 			nonProdOld = append(nonProdOld, metaName(gb.MetaData))
 		}
-		for _, e := range c.validateGroupBy(gb, view) {
+		for _, e := range c.validateGroupBy(gb, others) {
 			groupByOK = false
 			errs = append(errs, "its GroupBy "+metaName(gb.MetaData)+": "+e)
 		}

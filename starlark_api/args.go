@@ -56,7 +56,11 @@ func bind(fn string, params []param, a starlark.Tuple, kwargs []starlark.Tuple, 
 	}
 	for _, p := range params {
 		if _, ok := out.values[p.name]; !ok && !p.optional {
-			return nil, fmt.Errorf("%s: missing argument for %s", fn, p.name)
+			hint := ""
+			if p.name == "aggregations" {
+				hint = " (pass aggregations=None for an entity GroupBy without aggregations)"
+			}
+			return nil, fmt.Errorf("%s: missing argument for %s%s", fn, p.name, hint)
 		}
 	}
 	return out, nil
