@@ -1,0 +1,82 @@
+package expr
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Error is a compile error located in the expression source. Its message shows the offending line
+// with a caret under the position, so users can fix a select or derivation without guessing.
+type Error struct {
+	Msg string // the message without the source excerpt
+	Src string // the whole expression
+	Pos int    // byte offset into Src
+}
+
+func (e *Error) Error() string {
+	if e.Src == "" {
+		return e.Msg
+	}
+	// Show only the line that holds the position; multi-line selects are common in Starlark files.
+	start := strings.LastIndexByte(e.Src[:min(e.Pos, len(e.Src))], '\n') + 1
+	end := strings.IndexByte(e.Src[start:], '\n')
+	if end < 0 {
+		end = len(e.Src)
+	} else {
+		end += start
+	}
+	line := e.Src[start:end]
+	col := utf8.RuneCountInString(e.Src[start:min(e.Pos, end)])
+	return fmt.Sprintf("%s\n  %s\n  %s^", e.Msg, line, strings.Repeat(" ", col))
+}
+
+func errorf(src string, pos int, format string, args ...any) *Error {
+	return &Error{Msg: fmt.Sprintf(format, args...), Src: src, Pos: pos}
+}
+
+// suggest returns the candidate closest to name, or "" when none is close enough to be a likely typo.
+func suggest(name string, candidates []string) string {
+	lname := strings.ToLower(name)
+	best, bestD := "", 1<<30
+	sorted := append([]string(nil), candidates...)
+	sort.Strings(sorted) // deterministic tie-breaking
+	for _, c := range sorted {
+		d := levenshtein(lname, strings.ToLower(c))
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	limit := max(2, len(name)/3)
+	if bestD <= limit && bestD < len(name) {
+		return best
+	}
+	return ""
+}
+
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			// A transposition counts as one edit: "usre" is one typo away from "user".
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
+}
