@@ -113,15 +113,18 @@ func (c *columnAgg) update(slot *State, b *types.Batch, row int, ts int64) {
 		if bc.IsNull(row) {
 			return
 		}
-		if *slot == nil {
-			*slot = &keyedState{m: map[string]State{}}
-		}
-		ks := (*slot).(*keyedState)
 		key := bc.Strs[row]
-		sub := ks.m[key]
+		var sub State
+		if *slot != nil {
+			sub = (*slot).(*keyedState).m[key]
+		}
 		c.updateInner(&sub, col, row, ts)
 		if sub != nil {
-			ks.m[key] = sub
+			// created lazily so that a bucket seeing only empty lists stays null
+			if *slot == nil {
+				*slot = &keyedState{m: map[string]State{}}
+			}
+			(*slot).(*keyedState).m[key] = sub
 		}
 		return
 	}

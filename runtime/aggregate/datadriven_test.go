@@ -38,7 +38,7 @@ type ddHarness struct {
 }
 
 func (h *ddHarness) run(t *testing.T, d *datadriven.TestData) string {
-	out, err := h.dispatch(d)
+	out, err := h.dispatch(t, d)
 	if err != nil {
 		return "error: " + err.Error() + "\n"
 	}
@@ -50,7 +50,7 @@ func (h *ddHarness) events() Events {
 	return Events{Batch: h.batch, Rows: rows, Ts: ts}
 }
 
-func (h *ddHarness) dispatch(d *datadriven.TestData) (string, error) {
+func (h *ddHarness) dispatch(t *testing.T, d *datadriven.TestData) (string, error) {
 	switch d.Cmd {
 	case "events":
 		// first line: schema; then one event per line in scan order.
@@ -82,7 +82,7 @@ func (h *ddHarness) dispatch(d *datadriven.TestData) (string, error) {
 		h.acc = api.Accuracy_TEMPORAL
 		if d.HasArg("accuracy") {
 			var s string
-			d.ScanArgs(nil, "accuracy", &s)
+			d.ScanArgs(t, "accuracy", &s)
 			if s == "snapshot" {
 				h.acc = api.Accuracy_SNAPSHOT
 			}
@@ -130,7 +130,7 @@ func (h *ddHarness) dispatch(d *datadriven.TestData) (string, error) {
 		// streaming events ts >= batch end at each query (spec §4.5); the IR is round-tripped through
 		// its types value as the KV store would.
 		var be string
-		d.ScanArgs(nil, "batch_end", &be)
+		d.ScanArgs(t, "batch_end", &be)
 		batchEnd, err := MidnightMillis(be)
 		if err != nil {
 			return "", err
