@@ -27,8 +27,9 @@ type ReadOptions struct {
 // Reader streams a table as batches, one per Parquet row group, so memory is bounded by the largest
 // row group of the projected columns.
 type Reader struct {
-	t      *Table
-	schema types.Schema // output
+	name     string // table or file, for errors
+	partCols []string
+	schema   types.Schema // output
 	files  []partFile
 	next   int
 	cur    *openFile
@@ -76,12 +77,12 @@ func (t *Table) Read(opts ReadOptions) (*Reader, error) {
 			out = append(out, full[i])
 		}
 	}
-	r := &Reader{t: t, schema: out}
-	parts, err := t.Partitions()
+	m, err := t.Meta()
 	if err != nil {
 		return nil, err
 	}
-	m, err := t.Meta()
+	r := &Reader{name: "table " + t.Name(), partCols: m.PartitionColumns, schema: out}
+	parts, err := t.Partitions()
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +143,7 @@ func (r *Reader) Next() (*types.Batch, error) {
 		}
 		b, err := r.readRowGroup(rg)
 		if err != nil {
-			return nil, fmt.Errorf("table %s: %s: %w", r.t.Name(), r.cur.path, err)
+			return nil, fmt.Errorf("%s: %s: %w", r.name, r.cur.path, err)
 		}
 		return b, nil
 	}
@@ -191,7 +192,7 @@ func (r *Reader) open(pf partFile) (*openFile, error) {
 	p, err := parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("table %s: %s: %w", r.t.Name(), pf.path, err)
+		return nil, fmt.Errorf("%s: %s: %w", r.name, pf.path, err)
 	}
 	of := &openFile{f: f, pf: p, part: pf.part, path: pf.path}
 	// Map top-level fields to their leaf ranges.
@@ -207,7 +208,7 @@ func (r *Reader) open(pf partFile) (*openFile, error) {
 		leaf += n
 	}
 	for _, c := range r.schema {
-		if pf.part.Value(c.Name) != "" || r.isPartitionColumn(c.Name) {
+		if slices.Contains(r.partCols, c.Name) {
 			of.cols = append(of.cols, fileColumn{partition: true})
 			continue
 		}
@@ -226,7 +227,7 @@ func (r *Reader) open(pf partFile) (*openFile, error) {
 		}
 		if !compatible(ft, c.Type) {
 			f.Close()
-			return nil, fmt.Errorf("%s: column %s is %s in the file but %s in table %s", pf.path, c.Name, ft, c.Type, r.t.Name())
+			return nil, fmt.Errorf("%s: column %s is %s in the file but %s in %s", pf.path, c.Name, ft, c.Type, r.name)
 		}
 		fc := fileColumn{node: l.node, leaf: l.leaf, leaves: l.leaves}
 		collectDecoders(l.node, &fc.decs)
@@ -235,9 +236,24 @@ func (r *Reader) open(pf partFile) (*openFile, error) {
 	return of, nil
 }
 
-func (r *Reader) isPartitionColumn(name string) bool {
-	m, err := r.t.Meta()
-	return err == nil && slices.Contains(m.PartitionColumns, name)
+// ReadFile reads one Parquet file (any writer's) with its own schema; columns as in ReadOptions.
+func ReadFile(path string, columns []string) (*Reader, error) {
+	s, err := fileSchema(path)
+	if err != nil {
+		return nil, err
+	}
+	out := s
+	if columns != nil {
+		out = nil
+		for _, c := range columns {
+			i := s.Index(c)
+			if i < 0 {
+				return nil, fmt.Errorf("%s has no column %s (columns: %v)", path, c, s.Names())
+			}
+			out = append(out, s[i])
+		}
+	}
+	return &Reader{name: path, schema: out, files: []partFile{{path: path}}}, nil
 }
 
 // compatible reports whether values of file type f can be read as table type t.

@@ -22,6 +22,9 @@ type TableSpec struct {
 	PartitionColumns []string
 	// Properties are merged into the table's properties on commit.
 	Properties map[string]string
+	// ReplaceTable makes Commit replace the whole table (all partitions, schema and properties) in
+	// one rename, like Spark's saveAsTable in overwrite mode; otherwise only written partitions change.
+	ReplaceTable bool
 }
 
 // Txn stages the partitions of one write outside the table and moves them into place on Commit.
@@ -205,8 +208,8 @@ func (tx *Txn) Commit() (err error) {
 	if err != nil {
 		return err
 	}
-	if len(tx.spec.PartitionColumns) == 0 {
-		return tx.commitUnpartitioned(dir, meta)
+	if len(tx.spec.PartitionColumns) == 0 || tx.spec.ReplaceTable {
+		return tx.commitWholeTable(dir, meta)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -225,8 +228,9 @@ func (tx *Txn) Commit() (err error) {
 	return nil
 }
 
-// An unpartitioned table is replaced as a whole: its files and _chronon.json sit in one directory.
-func (tx *Txn) commitUnpartitioned(dir string, meta *Meta) error {
+// An unpartitioned table is replaced as a whole (its files and _chronon.json sit in one directory), and
+// so is any table written with ReplaceTable: the staged data directory becomes the table directory.
+func (tx *Txn) commitWholeTable(dir string, meta *Meta) error {
 	data := filepath.Join(tx.staging, "data")
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return err
@@ -254,12 +258,15 @@ func (tx *Txn) mergedMeta(dir string) (*Meta, error) {
 	if old != nil {
 		maps.Copy(props, old.Properties)
 	}
+	if tx.spec.ReplaceTable {
+		clear(props)
+	}
 	maps.Copy(props, tx.spec.Properties)
 	m := &Meta{Columns: metaColumns(tx.spec.Schema), PartitionColumns: tx.spec.PartitionColumns, Properties: props}
 	if m.PartitionColumns == nil {
 		m.PartitionColumns = []string{}
 	}
-	if old == nil || len(tx.spec.PartitionColumns) == 0 {
+	if old == nil || len(tx.spec.PartitionColumns) == 0 || tx.spec.ReplaceTable {
 		return m, nil
 	}
 	if !slices.Equal(old.PartitionColumns, tx.spec.PartitionColumns) {

@@ -193,13 +193,13 @@ func Suggest(name string, candidates []string) []string {
 		s string
 		d int
 	}
-	_, short, _ := strings.Cut(name, ".")
+	_, short, qualified := strings.Cut(name, ".")
 	var hits []scored
 	limit := max(2, len(name)/3)
 	for _, c := range candidates {
 		d := editDistance(strings.ToLower(name), strings.ToLower(c))
 		_, cshort, _ := strings.Cut(c, ".")
-		if d <= limit || cshort == short {
+		if d <= limit || qualified && cshort == short {
 			hits = append(hits, scored{c, d})
 		}
 	}
