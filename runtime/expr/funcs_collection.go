@@ -175,8 +175,11 @@ func init() {
 		fields := make([]types.Field, len(args))
 		for i, a := range args {
 			name := fmt.Sprintf("col%d", i+1)
-			if id, ok := call.args[i].(*astIdent); ok {
-				name = id.name
+			switch x := call.args[i].(type) {
+			case *astIdent:
+				name = x.name
+			case *astField:
+				name = x.name
 			}
 			fields[i] = types.Field{Name: name, Type: a.typ()}
 		}

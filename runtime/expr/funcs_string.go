@@ -344,7 +344,7 @@ func (c *checker) regexArg(n node, pos int) (*regexp.Regexp, bool, error) {
 	}
 	re, err := regexp.Compile(l.v.(string))
 	if err != nil {
-		return nil, false, c.errAt(pos, "invalid regular expression %q: %v", l.v, err)
+		return nil, false, c.errAt(pos, "invalid regular expression %q: %v (patterns use Go's RE2 syntax: no lookaround or backreferences)", l.v, err)
 	}
 	return re, true, nil
 }

@@ -20,6 +20,11 @@ type fnDef struct {
 
 var catalog = map[string]*fnDef{}
 
+// aggregates are Spark aggregate functions users may try in a select; they get a dedicated message.
+var aggregates = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true, "first": true,
+	"last": true, "collect_list": true, "collect_set": true, "approx_count_distinct": true, "variance": true,
+	"stddev": true, "percentile_approx": true, "mean": true}
+
 // def registers a function under one or more comma-separated names (aliases share the definition).
 func def(names string, minArgs, maxArgs int, sig string, build func(c *checker, call *astCall, args []node) (node, error)) {
 	for _, n := range strings.Split(names, ",") {
@@ -41,6 +46,9 @@ func Functions() []string {
 func (c *checker) call(a *astCall) (node, error) {
 	name := strings.ToLower(a.name)
 	d, ok := catalog[name]
+	if !ok && aggregates[name] {
+		return nil, c.errAt(a.p, "%s is an aggregate function; expressions are evaluated per row (use a Chronon Aggregation instead)", name)
+	}
 	if !ok {
 		msg := fmt.Sprintf("unknown function %q", a.name)
 		if s := suggest(name, Functions()); s != "" {
@@ -72,7 +80,7 @@ func (c *checker) call(a *astCall) (node, error) {
 }
 
 func plural(want string) string {
-	if want == "1" {
+	if want == "1" || strings.HasSuffix(want, " 1") {
 		return ""
 	}
 	return "s"
