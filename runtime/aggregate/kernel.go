@@ -31,6 +31,9 @@ type State interface {
 	value() any
 }
 
+// resettable states can be emptied in place and reused as accumulators (avoids a clone per query).
+type resettable interface{ reset() }
+
 // deleter is implemented by the states of Chronon's deletable ops (SUM, COUNT, AVERAGE, HISTOGRAM).
 type deleter interface {
 	delInt(v int64)

@@ -357,3 +357,11 @@ func (s *orderState[T]) merge(o State) {
 func (s *orderState[T]) clone() State { c := *s; return &c }
 func (s *orderState[T]) result() any  { return s.v }
 func (s *orderState[T]) value() any   { return s.v }
+
+func (s *countState) reset()    { s.n = 0 }
+func (s *sumLong) reset()       { s.v = 0 }
+func (s *sumDouble) reset()     { s.v = 0 }
+func (s *avgState) reset()      { s.sum, s.n = 0, 0 }
+func (s *varState) reset()      { s.n, s.mean, s.m2 = 0, 0, 0 }
+func (s *momentsState) reset()  { s.n, s.m1, s.m2, s.m3, s.m4 = 0, 0, 0, 0, 0 }
+func (s *orderState[T]) reset() { var zero T; s.v, s.set = zero, false }

@@ -281,3 +281,6 @@ func (s *timedKState) value() any {
 	}
 	return out
 }
+
+func (s *firstLastState) reset() { s.set, s.ts, s.p = false, 0, payload{} }
+func (s *timedKState) reset()    { s.es = s.es[:0] }

@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/chronon-go/chronon/runtime/types"
@@ -59,9 +60,16 @@ type Sawtooth struct {
 	windowed []bool  // per base: feeds a windowed part
 	cumul    []bool  // per base: feeds an unwindowed part
 
+	// per hop size: largest window whose tail hop it is (0: none), and whether a larger tail uses it
+	// as filler; they bound the ranges where hops are needed.
+	maxTailW []int64
+	filler   []bool
+
 	// scratch reused across Compute calls
-	hops [][]hop
-	cum  []State
+	hops    [][]hop
+	cum     []State
+	needed  [][][2]int64
+	scratch []State // per part: reusable accumulator (see resettable)
 }
 
 type hop struct {
@@ -99,6 +107,19 @@ func NewSawtooth(agg *Aggregator, res Resolution) (*Sawtooth, error) {
 		}
 	}
 	s.hops = make([][]hop, len(s.sizes))
+	s.needed = make([][][2]int64, len(s.sizes))
+	s.maxTailW = make([]int64, len(s.sizes))
+	s.filler = make([]bool, len(s.sizes))
+	s.scratch = make([]State, len(agg.parts))
+	for i, ti := range s.tailIdx {
+		if ti < 0 {
+			continue
+		}
+		s.maxTailW[ti] = max(s.maxTailW[ti], s.win[i])
+		for j := ti + 1; j < len(s.sizes); j++ {
+			s.filler[j] = true
+		}
+	}
 	return s, nil
 }
 
@@ -114,6 +135,7 @@ func (s *Sawtooth) Compute(ev Events, queries []int64, out *types.Batch) error {
 	if len(out.Cols) != len(s.agg.parts) {
 		return fmt.Errorf("aggregate: output batch has %d columns, want %d", len(out.Cols), len(s.agg.parts))
 	}
+	s.neededRanges(queries)
 	s.buildHops(ev)
 	nb := len(s.agg.bases)
 	if s.cum == nil {
@@ -154,7 +176,7 @@ func (s *Sawtooth) window(ev Events, q int64, p, b int) State {
 		hs := s.hops[j]
 		k, _ := slices.BinarySearchFunc(hs, cur, func(h hop, t int64) int { return cmpInt(h.start, t) })
 		for ; k < len(hs) && hs[k].start < end; k++ {
-			Merge(&acc, hs[k].irs[b])
+			s.mergeAcc(&acc, p, hs[k].irs[b])
 		}
 		cur = max(cur, end)
 	}
@@ -176,6 +198,54 @@ func cmpInt(a, b int64) int {
 	return 0
 }
 
+// mergeAcc is Merge that reuses part p's previous accumulator instead of cloning, when its state
+// can be reset; the accumulator is finalized before the next query reuses it.
+func (s *Sawtooth) mergeAcc(acc *State, p int, src State) {
+	if src == nil {
+		return
+	}
+	if *acc == nil {
+		if r, ok := s.scratch[p].(resettable); ok {
+			r.reset()
+			*acc = s.scratch[p]
+			(*acc).merge(src)
+			return
+		}
+		*acc = src.clone()
+		s.scratch[p] = *acc
+		return
+	}
+	(*acc).merge(src)
+}
+
+// neededRanges computes, per hop size, the time ranges whose hops some query will read: for size j,
+// [min(floor(q - maxTailW_j, size_j), floor(q, size_{j-1}) if it fills a larger tail), floor(q, size_j)).
+// Hops elsewhere are never built, which keeps sparse keys from paying for 5min and 1h hops.
+func (s *Sawtooth) neededRanges(qs []int64) {
+	for j, size := range s.sizes {
+		iv := s.needed[j][:0]
+		for _, q := range qs {
+			lo := int64(math.MaxInt64)
+			if s.maxTailW[j] > 0 {
+				lo = Floor(q-s.maxTailW[j], size)
+			}
+			if s.filler[j] {
+				lo = min(lo, Floor(q, s.sizes[j-1]))
+			}
+			hi := Floor(q, size)
+			if lo >= hi {
+				continue
+			}
+			if n := len(iv); n > 0 && lo <= iv[n-1][1] {
+				iv[n-1][1] = max(iv[n-1][1], hi)
+				continue
+			}
+			iv = append(iv, [2]int64{lo, hi})
+		}
+		s.needed[j] = iv
+	}
+}
+
 // buildHops rolls events into hops of every size in use, for the bases that feed windowed parts.
 func (s *Sawtooth) buildHops(ev Events) {
 	nb := len(s.agg.bases)
@@ -185,9 +255,19 @@ func (s *Sawtooth) buildHops(ev Events) {
 	if len(s.sizes) == 0 {
 		return
 	}
+	cursor := make([]int, len(s.sizes))
 	for i, ts := range ev.Ts {
 		r := ev.row(i)
 		for j, h := range s.sizes {
+			iv := s.needed[j]
+			c := cursor[j]
+			for c < len(iv) && iv[c][1] <= ts {
+				c++
+			}
+			cursor[j] = c
+			if c == len(iv) || ts < iv[c][0] {
+				continue
+			}
 			start := Floor(ts, h)
 			hs := s.hops[j]
 			if len(hs) == 0 || hs[len(hs)-1].start != start {
