@@ -114,11 +114,18 @@ func castValue(v any, from, to *types.Type) any {
 				f = 1
 			}
 		case types.Byte, types.Short, types.Int, types.Long:
+			if to.Kind == types.Float {
+				return float64(float32(v.(int64))) // one rounding, like Java's (float) long
+			}
 			f = float64(v.(int64))
 		case types.Float, types.Double:
 			f = v.(float64)
 		case types.String:
-			x, ok := parseDouble(v.(string))
+			bits := 64
+			if to.Kind == types.Float {
+				bits = 32 // Float.parseFloat rounds once, straight from the decimal
+			}
+			x, ok := parseFloatBits(v.(string), bits)
 			if !ok {
 				return nil
 			}
@@ -290,7 +297,9 @@ func parseIntegral(s string, k types.Kind) (int64, bool) {
 
 // parseDouble reads a floating-point number like Java's Double.parseDouble after trimming, plus
 // Spark's case-insensitive inf/infinity/nan spellings.
-func parseDouble(s string) (float64, bool) {
+func parseDouble(s string) (float64, bool) { return parseFloatBits(s, 64) }
+
+func parseFloatBits(s string, bits int) (float64, bool) {
 	s = strings.TrimSpace(s)
 	switch strings.ToLower(s) {
 	case "inf", "+inf", "infinity", "+infinity":
@@ -306,7 +315,7 @@ func parseDouble(s string) (float64, bool) {
 	if s == "" || strings.ContainsAny(s, "_xXpPiInN") {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := strconv.ParseFloat(s, bits)
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
 			return f, true // Java overflows to ±Infinity / underflows to 0

@@ -846,10 +846,16 @@ func (c *castNode) evalVec(ctx *batchCtx) vec {
 	switch {
 	case c.from.IsIntegral() && c.to.IsIntegral() && widerOrEqualInt(tk, fk):
 		return vec{c: src, t: c.to} // widening shares the int64 storage
-	case c.from.IsIntegral() && (tk == types.Double || tk == types.Float && fk != types.Long):
+	case c.from.IsIntegral() && (tk == types.Double || tk == types.Float):
 		out := &types.Column{Type: c.to, Nulls: src.Nulls, Floats: make([]float64, len(src.Ints))}
-		for i, v := range src.Ints {
-			out.Floats[i] = float64(v)
+		if tk == types.Float {
+			for i, v := range src.Ints {
+				out.Floats[i] = float64(float32(v)) // one rounding, like Java's (float) long
+			}
+		} else {
+			for i, v := range src.Ints {
+				out.Floats[i] = float64(v)
+			}
 		}
 		return colVec(out)
 	case fk == types.Float && tk == types.Double:
