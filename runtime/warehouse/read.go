@@ -30,10 +30,10 @@ type Reader struct {
 	name     string // table or file, for errors
 	partCols []string
 	schema   types.Schema // output
-	files  []partFile
-	next   int
-	cur    *openFile
-	rg     int
+	files    []partFile
+	next     int
+	cur      *openFile
+	rg       int
 }
 
 type partFile struct {

@@ -369,3 +369,8 @@ func (w *Warehouse) recover() {
 		}
 	}
 }
+
+// StagingDir makes a private directory inside the warehouse (same file system, so its files can be
+// renamed into tables) for a writer that produces files itself, e.g. DuckDB's COPY. Remove it when
+// done; Open removes abandoned ones after a day.
+func (w *Warehouse) StagingDir(label string) (string, error) { return w.tempDir(".staging", label) }
