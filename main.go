@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/chronon-go/chronon/compiler"
+	"github.com/chronon-go/chronon/runtime/cmds"
 )
 
 func main() {
@@ -18,6 +19,7 @@ func main() {
 		Usage: "declarative feature engineering: backfills and online serving from one definition",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "chronon-root", EnvVars: []string{"CHRONON_ROOT"}, Value: ".", Usage: "the feature repository (holds teams.json)"},
+			cmds.WarehouseFlag(),
 		},
 		Commands:       commands(),
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -32,6 +34,9 @@ func main() {
 func commands() []*cli.Command {
 	return []*cli.Command{
 		compileCommand(),
+		cmds.Import(),
+		cmds.SQL(),
+		cmds.Run(),
 	}
 }
 

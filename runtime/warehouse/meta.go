@@ -88,6 +88,9 @@ func writeMeta(dir string, m *Meta) error {
 	}
 	_, err = f.Write(append(data, '\n'))
 	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
