@@ -407,14 +407,55 @@ func nestedString(v any, t *types.Type) string {
 const microsPerDay = 86_400_000_000
 
 func formatDate(days int64) string {
-	return time.Unix(days*86400, 0).UTC().Format("2006-01-02")
+	var buf [16]byte
+	return string(appendDate(buf[:0], days))
+}
+
+// appendDate writes yyyy-MM-dd (years beyond 9999 get more digits, negative years a sign).
+func appendDate(b []byte, days int64) []byte {
+	y, m, d := civilFromDays(days)
+	if y < 0 {
+		b = append(b, '-')
+		y = -y
+	}
+	b = appendPadded(b, y, 4)
+	b = append(b, '-')
+	b = appendPadded(b, int64(m), 2)
+	b = append(b, '-')
+	return appendPadded(b, int64(d), 2)
+}
+
+func appendPadded(b []byte, v int64, width int) []byte {
+	var tmp [20]byte
+	i := len(tmp)
+	for v >= 10 {
+		i--
+		tmp[i] = byte('0' + v%10)
+		v /= 10
+	}
+	i--
+	tmp[i] = byte('0' + v)
+	for n := len(tmp) - i; n < width; n++ {
+		b = append(b, '0')
+	}
+	return append(b, tmp[i:]...)
 }
 
 // formatTimestamp renders yyyy-MM-dd HH:mm:ss with the fraction trimmed of trailing zeros, as Spark.
 func formatTimestamp(micros int64) string {
-	t := time.UnixMicro(micros).UTC()
-	s := t.Format("2006-01-02 15:04:05")
-	if us := floorMod(micros, 1_000_000); us != 0 {
+	days := floorDiv(micros, microsPerDay)
+	rem := micros - days*microsPerDay
+	var buf [32]byte
+	b := appendDate(buf[:0], days)
+	secs := rem / 1_000_000
+	b = append(b, ' ')
+	b = appendPadded(b, secs/3600, 2)
+	b = append(b, ':')
+	b = appendPadded(b, secs/60%60, 2)
+	b = append(b, ':')
+	b = appendPadded(b, secs%60, 2)
+	s := string(b)
+	if us := rem % 1_000_000; us != 0 {
 		s += strings.TrimRight("."+leftPad(strconv.FormatInt(us, 10), 6), "0")
 	}
 	return s
@@ -428,16 +469,13 @@ func leftPad(s string, n int) string {
 }
 
 func daysFromCivil(y, m, d int) (int64, bool) {
-	if m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+	if m < 1 || m > 12 || d < 1 || d > monthDays(int64(y), m) {
 		return 0, false
 	}
-	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
-	return floorDiv(t.Unix(), 86400), true
+	return daysFromCivilFast(int64(y), m, d), true
 }
 
-func daysIn(y, m int) int {
-	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
-}
+func daysIn(y, m int) int { return monthDays(int64(y), m) }
 
 // readDigits reads between lo and hi ASCII digits at s[i:].
 func readDigits(s string, i, lo, hi int) (int, int, bool) {

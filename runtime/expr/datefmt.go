@@ -4,16 +4,17 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Java DateTimeFormatter patterns as Spark 3 uses them (from_unixtime, date_format, unix_timestamp,
 // to_date, to_timestamp). Everything is UTC.
 
 type dfTok struct {
-	letter byte   // 0 for literal text
-	n      int    // repeat count
-	lit    string // literal text
+	letter  byte   // 0 for literal text
+	n       int    // repeat count
+	lit     string // literal text
+	lower   string // lower-cased literal, for case-insensitive parsing
+	reserve int    // digits to leave for directly following fixed-width numeric fields (yyyyMMdd)
 }
 
 type dateFormat struct {
@@ -81,7 +82,29 @@ func compileDateFormatUncached(p string) (*dateFormat, error) {
 			i++
 		}
 	}
+	for i := range f.toks {
+		f.toks[i].lower = strings.ToLower(f.toks[i].lit)
+		if !isNumTok(f.toks[i]) {
+			continue
+		}
+		for _, nt := range f.toks[i+1:] {
+			if !isNumTok(nt) || nt.n < 2 && nt.letter != 'S' {
+				break
+			}
+			f.toks[i].reserve += nt.n
+		}
+	}
 	return f, nil
+}
+
+func isNumTok(tk dfTok) bool {
+	switch tk.letter {
+	case 'y', 'u', 'd', 'D', 'H', 'h', 'k', 'K', 'm', 's', 'S':
+		return true
+	case 'M', 'L', 'Q', 'q':
+		return tk.n <= 2
+	}
+	return false
 }
 
 var monthNames = []string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
@@ -97,126 +120,133 @@ func pad(n int64, width int) string {
 
 // format renders micros since epoch (UTC).
 func (f *dateFormat) format(micros int64) string {
-	t := time.UnixMicro(micros).UTC()
-	var sb strings.Builder
+	days := floorDiv(micros, microsPerDay)
+	rem := micros - days*microsPerDay
+	year, month, day := civilFromDays(days)
+	secOfDay := rem / 1_000_000
+	hour, minute, sec := int(secOfDay/3600), int(secOfDay/60%60), int(secOfDay%60)
+	nanos := (rem % 1_000_000) * 1000
+	buf := make([]byte, 0, 32)
 	for _, tk := range f.toks {
 		if tk.letter == 0 {
-			sb.WriteString(tk.lit)
+			buf = append(buf, tk.lit...)
 			continue
 		}
 		n := tk.n
 		switch tk.letter {
 		case 'G':
-			if t.Year() <= 0 {
-				sb.WriteString("BC")
+			if year <= 0 {
+				buf = append(buf, "BC"...)
 			} else {
-				sb.WriteString("AD")
+				buf = append(buf, "AD"...)
 			}
 		case 'y', 'u':
-			y := int64(t.Year())
+			y := year
 			if tk.letter == 'y' && y <= 0 {
 				y = 1 - y // year of era
 			}
 			if n == 2 {
-				sb.WriteString(pad(floorMod(y, 100), 2))
+				buf = appendPadded(buf, floorMod(y, 100), 2)
+			} else if y < 0 {
+				buf = appendPadded(append(buf, '-'), -y, n)
 			} else {
-				sb.WriteString(pad(y, n))
+				buf = appendPadded(buf, y, n)
 			}
 		case 'M', 'L':
-			m := int(t.Month())
 			switch {
 			case n >= 4:
-				sb.WriteString(monthNames[m-1])
+				buf = append(buf, monthNames[month-1]...)
 			case n == 3:
-				sb.WriteString(monthNames[m-1][:3])
+				buf = append(buf, monthNames[month-1][:3]...)
 			default:
-				sb.WriteString(pad(int64(m), n))
+				buf = appendPadded(buf, int64(month), n)
 			}
 		case 'd':
-			sb.WriteString(pad(int64(t.Day()), n))
+			buf = appendPadded(buf, int64(day), n)
 		case 'D':
-			sb.WriteString(pad(int64(t.YearDay()), n))
+			buf = appendPadded(buf, days-daysFromCivilFast(year, 1, 1)+1, n)
 		case 'H':
-			sb.WriteString(pad(int64(t.Hour()), n))
+			buf = appendPadded(buf, int64(hour), n)
 		case 'k':
-			h := t.Hour()
+			h := hour
 			if h == 0 {
 				h = 24
 			}
-			sb.WriteString(pad(int64(h), n))
+			buf = appendPadded(buf, int64(h), n)
 		case 'h':
-			h := t.Hour() % 12
+			h := hour % 12
 			if h == 0 {
 				h = 12
 			}
-			sb.WriteString(pad(int64(h), n))
+			buf = appendPadded(buf, int64(h), n)
 		case 'K':
-			sb.WriteString(pad(int64(t.Hour()%12), n))
+			buf = appendPadded(buf, int64(hour%12), n)
 		case 'm':
-			sb.WriteString(pad(int64(t.Minute()), n))
+			buf = appendPadded(buf, int64(minute), n)
 		case 's':
-			sb.WriteString(pad(int64(t.Second()), n))
+			buf = appendPadded(buf, int64(sec), n)
 		case 'S':
-			frac := leftPad(strconv.Itoa(t.Nanosecond()), 9)
+			frac := appendPadded(nil, nanos, 9)
 			for len(frac) < n {
-				frac += "0"
+				frac = append(frac, '0')
 			}
-			sb.WriteString(frac[:n])
+			buf = append(buf, frac[:n]...)
 		case 'a':
-			if t.Hour() < 12 {
-				sb.WriteString("AM")
+			if hour < 12 {
+				buf = append(buf, "AM"...)
 			} else {
-				sb.WriteString("PM")
+				buf = append(buf, "PM"...)
 			}
 		case 'E':
-			d := dayNames[t.Weekday()]
+			d := dayNames[floorMod(days+4, 7)] // 1970-01-01 was a Thursday
 			if n >= 4 {
-				sb.WriteString(d)
+				buf = append(buf, d...)
 			} else {
-				sb.WriteString(d[:3])
+				buf = append(buf, d[:3]...)
 			}
 		case 'Q', 'q':
-			q := (int(t.Month())-1)/3 + 1
+			q := (month-1)/3 + 1
 			switch {
 			case n >= 4:
-				sb.WriteString([]string{"1st", "2nd", "3rd", "4th"}[q-1] + " quarter")
+				buf = append(buf, []string{"1st", "2nd", "3rd", "4th"}[q-1]+" quarter"...)
 			case n == 3:
-				sb.WriteString("Q" + strconv.Itoa(q))
+				buf = append(buf, 'Q', byte('0'+q))
 			default:
-				sb.WriteString(pad(int64(q), n))
+				buf = appendPadded(buf, int64(q), n)
 			}
 		case 'z':
 			if n >= 4 {
-				sb.WriteString("Coordinated Universal Time")
+				buf = append(buf, "Coordinated Universal Time"...)
 			} else {
-				sb.WriteString("UTC")
+				buf = append(buf, "UTC"...)
 			}
 		case 'V':
-			sb.WriteString("UTC")
+			buf = append(buf, "UTC"...)
 		case 'O':
-			sb.WriteString("GMT")
+			buf = append(buf, "GMT"...)
 		case 'X':
-			sb.WriteString("Z")
+			buf = append(buf, 'Z')
 		case 'Z':
-			if n == 4 {
-				sb.WriteString("GMT")
-			} else if n == 5 {
-				sb.WriteString("Z")
-			} else {
-				sb.WriteString("+0000")
+			switch n {
+			case 4:
+				buf = append(buf, "GMT"...)
+			case 5:
+				buf = append(buf, 'Z')
+			default:
+				buf = append(buf, "+0000"...)
 			}
 		case 'x':
 			switch n {
 			case 1:
-				sb.WriteString("+00")
+				buf = append(buf, "+00"...)
 			case 2, 4:
-				sb.WriteString("+0000")
+				buf = append(buf, "+0000"...)
 			default:
-				sb.WriteString("+00:00")
+				buf = append(buf, "+00:00"...)
 			}
 		}
 	}
-	return sb.String()
+	return string(buf)
 }
 
 // parse reads s completely; missing fields default to 1970-01-01 00:00:00. It returns micros since
@@ -227,18 +257,9 @@ func (f *dateFormat) parse(s string) (int64, bool) {
 	pm, hasAmPm, hour12 := false, false, false
 	offset := 0
 	i := 0
-	isNum := func(tk dfTok) bool {
-		switch tk.letter {
-		case 'y', 'u', 'd', 'D', 'H', 'h', 'k', 'K', 'm', 's', 'S':
-			return true
-		case 'M', 'L', 'Q', 'q':
-			return tk.n <= 2
-		}
-		return false
-	}
-	for ti, tk := range f.toks {
+	for _, tk := range f.toks {
 		if tk.letter == 0 {
-			if !strings.HasPrefix(strings.ToLower(s[i:]), strings.ToLower(tk.lit)) {
+			if len(s)-i < len(tk.lit) || !strings.EqualFold(s[i:i+len(tk.lit)], tk.lit) {
 				return 0, false
 			}
 			i += len(tk.lit)
@@ -247,35 +268,25 @@ func (f *dateFormat) parse(s string) (int64, bool) {
 		// Numeric fields: width n when n >= 2 (year: at least n), 1..max when n == 1. A variable-width
 		// field leaves room for the fixed-width numeric fields that follow it directly (yyyyMMdd).
 		readNum := func(minW, maxW int) (int64, bool) {
-			reserve := 0
-			if minW != maxW {
-				for _, nt := range f.toks[ti+1:] {
-					if !isNum(nt) || nt.n < 2 && nt.letter != 'S' {
-						break
-					}
-					reserve += nt.n
-				}
-			}
 			j := i
 			for j < len(s) && s[j] >= '0' && s[j] <= '9' && j-i < maxW {
 				j++
 			}
-			if reserve > 0 && j-i-reserve >= minW {
-				// Only trim if the following digits really are there.
+			if tk.reserve > 0 && minW != maxW {
 				k := j
 				for k < len(s) && s[k] >= '0' && s[k] <= '9' {
 					k++
 				}
-				if k-i > maxW || k-i >= minW+reserve {
-					j = min(j, k-reserve)
+				if k-i-tk.reserve >= minW {
+					j = min(j, k-tk.reserve)
 				}
 			}
 			if j-i < minW {
 				return 0, false
 			}
-			v, err := strconv.ParseInt(s[i:j], 10, 64)
-			if err != nil {
-				return 0, false
+			var v int64
+			for _, c := range []byte(s[i:j]) {
+				v = v*10 + int64(c-'0')
 			}
 			i = j
 			return v, true

@@ -25,12 +25,12 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return c.scalar(call, types.StringType, a, func(v []any) any {
-			df := rowFormat(f, v[1])
+		return typed1(c, call, types.StringType, a, func(sec int64, rest []any) (string, bool) {
+			df := rowFormat(f, rest[0])
 			if df == nil {
-				return nil
+				return "", false
 			}
-			return df.format(v[0].(int64) * 1_000_000)
+			return df.format(sec * 1_000_000), true
 		}), nil
 	})
 	def("unix_timestamp,to_unix_timestamp", 0, 2, "unix_timestamp([x[, fmt='yyyy-MM-dd HH:mm:ss']]) -> bigint seconds; x is a string parsed with fmt, a date or a timestamp; no argument: now", buildUnixTimestamp)
@@ -49,12 +49,12 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return c.scalar(call, types.StringType, a, func(v []any) any {
-			df := rowFormat(f, v[1])
+		return typed1(c, call, types.StringType, a, func(us int64, rest []any) (string, bool) {
+			df := rowFormat(f, rest[0])
 			if df == nil {
-				return nil
+				return "", false
 			}
-			return df.format(v[0].(int64))
+			return df.format(us), true
 		}), nil
 	})
 	def("date_add", 2, 2, "date_add(date, days) -> date", dateShift(1))
@@ -96,7 +96,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return c.scalar(call, types.IntType, a, func(v []any) any { return int64(f(time.UnixMicro(v[0].(int64)).UTC())) }), nil
+			return typed1(c, call, types.IntType, a, func(us int64, _ []any) (int64, bool) { return int64(f(time.UnixMicro(us).UTC())), true }), nil
 		})
 	}
 	part("year", "the year", func(t time.Time) int { return t.Year() })
@@ -182,16 +182,13 @@ func buildUnixTimestamp(c *checker, call *astCall, args []node) (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.scalar(call, types.LongType, a, func(v []any) any {
-		df := rowFormat(f, v[1])
+	return typed1(c, call, types.LongType, a, func(s string, rest []any) (int64, bool) {
+		df := rowFormat(f, rest[0])
 		if df == nil {
-			return nil
+			return 0, false
 		}
-		us, ok := df.parse(v[0].(string))
-		if !ok {
-			return nil
-		}
-		return floorDiv(us, 1_000_000)
+		us, ok := df.parse(s)
+		return floorDiv(us, 1_000_000), ok
 	}), nil
 }
 
@@ -221,19 +218,16 @@ func (c *checker) parseTime(call *astCall, args []node, to *types.Type) (node, e
 	if err != nil {
 		return nil, err
 	}
-	return c.scalar(call, to, a, func(v []any) any {
-		df := rowFormat(f, v[1])
+	return typed1(c, call, to, a, func(s string, rest []any) (int64, bool) {
+		df := rowFormat(f, rest[0])
 		if df == nil {
-			return nil
+			return 0, false
 		}
-		us, ok := df.parse(v[0].(string))
-		if !ok {
-			return nil
-		}
+		us, ok := df.parse(s)
 		if to.Kind == types.Date {
-			return floorDiv(us, microsPerDay)
+			return floorDiv(us, microsPerDay), ok
 		}
-		return us
+		return us, ok
 	}), nil
 }
 
@@ -243,6 +237,8 @@ func dateShift(sign int64) func(c *checker, call *astCall, args []node) (node, e
 		if err != nil {
 			return nil, err
 		}
-		return c.scalar(call, types.DateType, a, func(v []any) any { return wrapInt(v[0].(int64)+sign*v[1].(int64), types.Int) }), nil
+		return typed1(c, call, types.DateType, a, func(d int64, rest []any) (int64, bool) {
+			return wrapInt(d+sign*rest[0].(int64), types.Int), true
+		}), nil
 	}
 }

@@ -176,16 +176,38 @@ func buildConcat(c *checker, call *astCall, args []node) (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.scalar(call, types.StringType, a, func(v []any) any {
-		if len(v) == 2 {
-			return v[0].(string) + v[1].(string)
-		}
+	n := &callNode{name: "concat", t: types.StringType, args: a, fn: func(v []any) any {
 		var sb strings.Builder
 		for _, x := range v {
 			sb.WriteString(x.(string))
 		}
 		return sb.String()
-	}), nil
+	}}
+	n.vecFn = func(ctx *batchCtx, v []vec) (vec, bool) {
+		// Concatenate straight from the string slices; a NULL part makes the row NULL.
+		nulls, allNull := mergeNulls(ctx.n, v...)
+		if allNull {
+			return constVec(nil, types.StringType), true
+		}
+		out := &types.Column{Type: types.StringType, Nulls: nulls, Strs: make([]string, ctx.n)}
+		buf := make([]byte, 0, 64)
+		for i := range out.Strs {
+			if nulls != nil && nulls[i] {
+				continue
+			}
+			buf = buf[:0]
+			for _, p := range v {
+				if p.c == nil {
+					buf = append(buf, p.k.(string)...)
+				} else {
+					buf = append(buf, p.c.Strs[i]...)
+				}
+			}
+			out.Strs[i] = string(buf)
+		}
+		return colVec(out), true
+	}
+	return c.fold(n, a...), nil
 }
 
 func buildConcatWS(c *checker, call *astCall, args []node) (node, error) {
@@ -258,12 +280,12 @@ func buildSubstring(c *checker, call *astCall, args []node) (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.scalar(call, types.StringType, a, func(v []any) any {
+	return typed1(c, call, types.StringType, a, func(s string, rest []any) (string, bool) {
 		length := int64(1<<31 - 1)
-		if len(v) > 2 {
-			length = v[2].(int64)
+		if len(rest) > 1 {
+			length = rest[1].(int64)
 		}
-		return substringSQL(v[0].(string), v[1].(int64), length)
+		return substringSQL(s, rest[0].(int64), length), true
 	}), nil
 }
 
@@ -275,7 +297,7 @@ func buildLength(c *checker, call *astCall, args []node) (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.scalar(call, types.IntType, []node{a}, func(v []any) any { return int64(runeLen(v[0].(string))) }), nil
+	return typed1(c, call, types.IntType, []node{a}, func(s string, _ []any) (int64, bool) { return int64(runeLen(s)), true }), nil
 }
 
 func buildPad(c *checker, call *astCall, args []node) (node, error) {

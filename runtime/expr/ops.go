@@ -567,12 +567,30 @@ func (b *logicNode) evalVec(ctx *batchCtx) vec {
 		}
 		return colVec(out)
 	}
+	// Kleene logic per row on the native slices: value + known flags, no boxing.
+	get := func(v vec, i int) (val, known bool) {
+		if v.c == nil {
+			if v.k == nil {
+				return false, false
+			}
+			return v.k.(bool), true
+		}
+		if v.c.Nulls != nil && v.c.Nulls[i] {
+			return false, false
+		}
+		return v.c.Bools[i], true
+	}
+	decide := !b.and
 	for i := range out.Bools {
-		v := logic3(b.and, l.value(i), r.value(i))
-		if v == nil {
+		lv, lk := get(l, i)
+		rv, rk := get(r, i)
+		switch {
+		case lk && lv == decide || rk && rv == decide:
+			out.Bools[i] = decide
+		case !lk || !rk:
 			setNullBool(out, i)
-		} else {
-			out.Bools[i] = v.(bool)
+		default:
+			out.Bools[i] = !decide
 		}
 	}
 	return colVec(out)
@@ -768,24 +786,26 @@ func (c *caseNode) evalVec(ctx *batchCtx) vec {
 		thens[i] = c.thens[i].evalVec(ctx)
 	}
 	els := c.els.evalVec(ctx)
-	pick := func(i int) any {
-		for j, w := range whens {
-			if v := w.value(i); v != nil && v.(bool) {
-				return thens[j].value(i)
-			}
-		}
-		return els.value(i)
-	}
 	if ctx.n > 0 {
 		allConst := els.isConst()
 		for j := range whens {
 			allConst = allConst && whens[j].isConst() && thens[j].isConst()
 		}
 		if allConst {
-			return constVec(pick(0), c.t)
+			return constVec(c.evalConst(whens, thens, els), c.t)
 		}
 	}
-	return colVec(buildColumn(c.t, ctx.n, pick))
+	idx := branchIndex(ctx.n, whens)
+	return pickBranches(c.t, idx, append(thens, els))
+}
+
+func (c *caseNode) evalConst(whens, thens []vec, els vec) any {
+	for j, w := range whens {
+		if w.k != nil && w.k.(bool) {
+			return thens[j].k
+		}
+	}
+	return els.k
 }
 
 // ---- COALESCE ----
@@ -862,6 +882,9 @@ func (c *castNode) evalVec(ctx *batchCtx) vec {
 		return vec{c: src, t: c.to}
 	case fk == types.Null:
 		return constVec(nil, c.to)
+	}
+	if v, ok := castFast(src, c.from, c.to); ok {
+		return v
 	}
 	return colVec(buildColumn(c.to, ctx.n, func(i int) any { return castValue(src.Value(i), c.from, c.to) }))
 }

@@ -347,6 +347,14 @@ func formatDouble(f float64, bits int) string {
 	mant, expS, _ := strings.Cut(e, "e")
 	digits := strings.Replace(mant, ".", "", 1)
 	exp, _ := strconv.Atoi(expS)
+	if len(digits) == 1 {
+		// Java picks the closest decimal of length 2 when one digit would do (4.9E-324, not 5.0E-324).
+		m2, e2, _ := strings.Cut(strconv.FormatFloat(f, 'e', 1, bits), "e")
+		if d2 := strings.TrimRight(strings.Replace(m2, ".", "", 1), "0"); len(d2) == 2 {
+			digits = d2
+			exp, _ = strconv.Atoi(e2)
+		}
+	}
 	if f >= 1e-3 && f < 1e7 {
 		if exp >= 0 {
 			if len(digits) <= exp+1 {
