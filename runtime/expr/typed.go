@@ -85,6 +85,43 @@ func mapColumn[I, O any](src *types.Column, t *types.Type, f func(I) (O, bool)) 
 		nulls = make([]bool, len(xs))
 		copy(nulls, src.Nulls)
 	}
+	// Strings repeat a lot (ds, ids, categories): memoize results while the column looks low-cardinality.
+	// f is pure, so this changes nothing but the time taken.
+	if ss, isStr := any(xs).([]string); isStr {
+		fs := any(f).(func(string) (O, bool))
+		type res struct {
+			o  O
+			ok bool
+		}
+		memo := make(map[string]res, 16)
+		for i, x := range ss {
+			if nulls != nil && nulls[i] {
+				continue
+			}
+			r, hit := memo[x]
+			if !hit {
+				r.o, r.ok = fs(x)
+				if memo != nil {
+					if len(memo) >= 256 {
+						memo = nil // high cardinality: stop paying for lookups
+					} else {
+						memo[x] = r
+					}
+				}
+			}
+			if !r.ok {
+				if nulls == nil {
+					nulls = make([]bool, len(xs))
+				}
+				nulls[i] = true
+				continue
+			}
+			dst[i] = r.o
+		}
+		out.Nulls = nulls
+		setStorage(out, dst)
+		return colVec(out)
+	}
 	for i, x := range xs {
 		if nulls != nil && nulls[i] {
 			continue
