@@ -209,6 +209,9 @@ func (im *importer) flushAll() error {
 }
 
 func (im *importer) checkPartition(where, v string) error {
+	if im.parts[v] {
+		return nil // seen (and checked) before
+	}
 	if v == "" {
 		return fmt.Errorf("%s: column %s is empty; every row needs a partition value", where, im.opts.PartitionColumn)
 	}
@@ -307,13 +310,19 @@ func appendText(c *types.Column, s string) error {
 	}
 	switch c.Type.Kind {
 	case types.String:
-		c.Append(s)
+		if c.Nulls != nil {
+			c.Nulls = append(c.Nulls, false)
+		}
+		c.Strs = append(c.Strs, s)
 	case types.Byte, types.Short, types.Int, types.Long:
 		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if err != nil {
 			return fmt.Errorf("%q is not a whole number (type %s)", s, c.Type)
 		}
-		c.Append(n)
+		if c.Nulls != nil {
+			c.Nulls = append(c.Nulls, false)
+		}
+		c.Ints = append(c.Ints, n)
 	case types.Float, types.Double:
 		x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil {

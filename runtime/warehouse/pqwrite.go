@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -22,6 +23,7 @@ type fileWriter struct {
 	pw      *parquet.Writer
 	flat    bool // no nested columns: one value per column per row
 	rows    []parquet.Row
+	vals    []parquet.Value // backing store of rows, reused between chunks
 	pending int // rows in the current row group
 	total   int64
 }
@@ -59,7 +61,7 @@ func (w *fileWriter) Write(b *types.Batch) error {
 	const chunk = 1024
 	for start := 0; start < n; start += chunk {
 		end := min(start+chunk, n)
-		w.rows = w.rows[:0]
+		w.rows, w.vals = w.rows[:0], w.vals[:0]
 		for i := start; i < end; i++ {
 			w.rows = append(w.rows, w.row(b, i))
 		}
@@ -79,17 +81,22 @@ func (w *fileWriter) Write(b *types.Batch) error {
 }
 
 func (w *fileWriter) row(b *types.Batch, i int) parquet.Row {
-	row := make(parquet.Row, 0, len(b.Cols))
 	if w.flat {
+		// Rows are slices of one reused buffer (WriteRows copies the values into column buffers).
+		if cap(w.vals)-len(w.vals) < len(b.Cols) {
+			w.vals = make([]parquet.Value, 0, max(1024*len(b.Cols), 2*cap(w.vals)))
+		}
+		start := len(w.vals)
 		for c, col := range b.Cols {
 			if col.IsNull(i) {
-				row = append(row, parquet.NullValue().Level(0, 0, c))
+				w.vals = append(w.vals, parquet.NullValue().Level(0, 0, c))
 				continue
 			}
-			row = append(row, primitive(col.Type, col.Value(i)).Level(0, 1, c))
+			w.vals = append(w.vals, flatValue(col, i).Level(0, 1, c))
 		}
-		return row
+		return w.vals[start:len(w.vals):len(w.vals)]
 	}
+	row := make(parquet.Row, 0, len(b.Cols))
 	// Nested: shred each column into per-leaf lists, then concatenate them in leaf order.
 	leaf := 0
 	for c, col := range b.Cols {
@@ -148,6 +155,21 @@ func countLeaves(t *types.Type) int {
 		return n
 	}
 	return 1
+}
+
+// flatValue converts row i of a primitive column without boxing; strings are not copied (the writer
+// copies values into its own buffers).
+func flatValue(c *types.Column, i int) parquet.Value {
+	switch c.Type.Kind {
+	case types.Long, types.Timestamp:
+		return parquet.Int64Value(c.Ints[i])
+	case types.String:
+		s := c.Strs[i]
+		return parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
+	case types.Double:
+		return parquet.DoubleValue(c.Floats[i])
+	}
+	return primitive(c.Type, c.Value(i))
 }
 
 // primitive converts a boxed leaf value to its Parquet physical value.
