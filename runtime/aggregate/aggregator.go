@@ -10,7 +10,8 @@ import (
 
 // Aggregator evaluates a GroupBy's aggregations over rows of one input schema. It keeps one "base"
 // IR per (aggregation, bucket) — windows are applied by combining base IRs of hops — and produces one
-// output column per Part.
+// output column per Part. An Aggregator (and the Sawtooth or Online built on it) is not safe for
+// concurrent use: build one per worker goroutine with New, which is cheap.
 type Aggregator struct {
 	schema   types.Schema
 	parts    []Part

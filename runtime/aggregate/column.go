@@ -31,6 +31,44 @@ type columnAgg struct {
 	outT    *types.Type
 	errp    *error // first data error (shared by the Aggregator)
 	scalarT *types.Type
+	alloc   func() State // chunked allocation of the common small states (nil: kernel.newState)
+}
+
+// newState returns an empty state; small numeric states come out of chunks, which saves an
+// allocation per hop and key in backfills.
+func (c *columnAgg) newState() State {
+	if c.alloc != nil {
+		return c.alloc()
+	}
+	return c.k.newState()
+}
+
+func chunked[T any](init func(*T) State) func() State {
+	var buf []T
+	return func() State {
+		if len(buf) == 0 {
+			buf = make([]T, 256)
+		}
+		p := &buf[0]
+		buf = buf[1:]
+		return init(p)
+	}
+}
+
+func allocatorFor(k kernel) func() State {
+	switch k.(type) {
+	case countKernel:
+		return chunked(func(p *countState) State { return p })
+	case sumLongKernel:
+		return chunked(func(p *sumLong) State { return p })
+	case sumDoubleKernel:
+		return chunked(func(p *sumDouble) State { return p })
+	case avgKernel:
+		return chunked(func(p *avgState) State { return p })
+	case varKernel:
+		return chunked(func(p *varState) State { return p })
+	}
+	return nil
 }
 
 func isScalar(t *types.Type) bool {
@@ -83,6 +121,7 @@ func newColumnAgg(a *api.Aggregation, bucket string, schema types.Schema, errp *
 		return fail("%v", err)
 	}
 	c.k, c.scalarT = k, scalar
+	c.alloc = allocatorFor(k)
 	c.irT, c.outT = k.irType(), k.outType()
 	switch c.mode {
 	case modeElementWise:
@@ -135,7 +174,7 @@ func (c *columnAgg) updateInner(slot *State, col *types.Column, row int, ts int6
 	switch c.mode {
 	case modeDirect:
 		if *slot == nil {
-			*slot = c.k.newState()
+			*slot = c.newState()
 		}
 		s := *slot
 		switch col.Type.Kind {
@@ -158,7 +197,7 @@ func (c *columnAgg) updateInner(slot *State, col *types.Column, row int, ts int6
 				continue
 			}
 			if *slot == nil {
-				*slot = c.k.newState()
+				*slot = c.newState()
 			}
 			addBoxed(*slot, ts, e)
 		}
@@ -178,7 +217,7 @@ func (c *columnAgg) updateInner(slot *State, col *types.Column, row int, ts int6
 		}
 		for i, e := range l {
 			if ls.subs[i] == nil {
-				ls.subs[i] = c.k.newState()
+				ls.subs[i] = c.newState()
 			}
 			addBoxed(ls.subs[i], ts, e)
 		}
@@ -196,7 +235,7 @@ func (c *columnAgg) updateInner(slot *State, col *types.Column, row int, ts int6
 			m := (*slot).(*keyedState).m
 			sub := m[ks]
 			if sub == nil {
-				sub = c.k.newState()
+				sub = c.newState()
 				m[ks] = sub
 			}
 			addBoxed(sub, ts, v)
@@ -230,7 +269,7 @@ func (c *columnAgg) remove(slot *State, b *types.Batch, row int) {
 	}
 	del := func(slot *State, v any) {
 		if *slot == nil {
-			*slot = c.k.newState()
+			*slot = c.newState()
 		}
 		delBoxed((*slot).(deleter), v)
 	}

@@ -70,6 +70,9 @@ type Sawtooth struct {
 	cum     []State
 	needed  [][][2]int64
 	scratch []State // per part: reusable accumulator (see resettable)
+	sliders []slider
+	cursors [][]int // per part: hop cursors (tail lo, tail hi, then one per smaller size)
+	slab    []State // hop IR storage, allocated in chunks
 }
 
 type hop struct {
@@ -111,6 +114,11 @@ func NewSawtooth(agg *Aggregator, res Resolution) (*Sawtooth, error) {
 	s.maxTailW = make([]int64, len(s.sizes))
 	s.filler = make([]bool, len(s.sizes))
 	s.scratch = make([]State, len(agg.parts))
+	s.sliders = make([]slider, len(agg.parts))
+	s.cursors = make([][]int, len(agg.parts))
+	for i := range s.cursors {
+		s.cursors[i] = make([]int, len(s.sizes)+1)
+	}
 	for i, ti := range s.tailIdx {
 		if ti < 0 {
 			continue
@@ -142,6 +150,10 @@ func (s *Sawtooth) Compute(ev Events, queries []int64, out *types.Batch) error {
 		s.cum = make([]State, nb)
 	}
 	clear(s.cum)
+	for i := range s.sliders {
+		s.sliders[i].reset()
+		clear(s.cursors[i])
+	}
 	ci := 0
 	for _, q := range queries {
 		for ; ci < len(ev.Ts) && ev.Ts[ci] < q; ci++ {
@@ -170,22 +182,44 @@ func (s *Sawtooth) window(ev Events, q int64, p, b int) State {
 	w := s.win[p]
 	ti := s.tailIdx[p]
 	cur := Floor(q-w, s.sizes[ti])
+	cursors := s.cursors[p]
 	var acc State
-	for j := ti; j < len(s.sizes); j++ {
+	// tail-size hops through the sliding merge
+	hs := s.hops[ti]
+	end := Floor(q, s.sizes[ti])
+	lo := advanceTo(hs, cur, &cursors[0])
+	hi := max(lo, advanceTo(hs, end, &cursors[1]))
+	front, back := s.sliders[p].advance(hs, b, lo, hi)
+	s.mergeAcc(&acc, p, front)
+	s.mergeAcc(&acc, p, back)
+	cur = max(cur, end)
+	// smaller hops fill up to floor(q, 5min)
+	for j := ti + 1; j < len(s.sizes); j++ {
 		end := Floor(q, s.sizes[j])
 		hs := s.hops[j]
-		k, _ := slices.BinarySearchFunc(hs, cur, func(h hop, t int64) int { return cmpInt(h.start, t) })
-		for ; k < len(hs) && hs[k].start < end; k++ {
+		for k := advanceTo(hs, cur, &cursors[j+1]); k < len(hs) && hs[k].start < end; k++ {
 			s.mergeAcc(&acc, p, hs[k].irs[b])
 		}
 		cur = max(cur, end)
 	}
+	// raw events for the rest
 	i, _ := slices.BinarySearch(ev.Ts, cur)
 	c := s.agg.bases[b]
 	for ; i < len(ev.Ts) && ev.Ts[i] < q; i++ {
-		c.update(&acc, ev.Batch, ev.row(i), ev.Ts[i]) // acc is owned: Merge cloned any hop IR
+		c.update(&acc, ev.Batch, ev.row(i), ev.Ts[i]) // acc is owned: mergeAcc copied any hop IR
 	}
 	return acc
+}
+
+// advanceTo moves cursor *c to the first hop starting at or after t. Query times ascend, so every
+// cursor only moves forward: hop lookups cost O(hops + queries) per key instead of a search each.
+func advanceTo(hs []hop, t int64, c *int) int {
+	k := *c
+	for k < len(hs) && hs[k].start < t {
+		k++
+	}
+	*c = k
+	return k
 }
 
 func cmpInt(a, b int64) int {
@@ -246,6 +280,16 @@ func (s *Sawtooth) neededRanges(qs []int64) {
 	}
 }
 
+// newIRs carves a base IR row out of a chunk, saving an allocation per hop.
+func (s *Sawtooth) newIRs(nb int) []State {
+	if cap(s.slab)-len(s.slab) < nb {
+		s.slab = make([]State, 0, max(4096, nb))
+	}
+	n := len(s.slab)
+	s.slab = s.slab[:n+nb]
+	return s.slab[n : n+nb : n+nb]
+}
+
 // buildHops rolls events into hops of every size in use, for the bases that feed windowed parts.
 func (s *Sawtooth) buildHops(ev Events) {
 	nb := len(s.agg.bases)
@@ -271,7 +315,7 @@ func (s *Sawtooth) buildHops(ev Events) {
 			start := Floor(ts, h)
 			hs := s.hops[j]
 			if len(hs) == 0 || hs[len(hs)-1].start != start {
-				hs = append(hs, hop{start: start, irs: make([]State, nb)})
+				hs = append(hs, hop{start: start, irs: s.newIRs(nb)})
 				s.hops[j] = hs
 			}
 			irs := hs[len(hs)-1].irs
