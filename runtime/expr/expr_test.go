@@ -3,6 +3,8 @@ package expr
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -211,4 +213,31 @@ func sameValue(a, b any, t *types.Type) bool {
 		return ok && (math.IsNaN(f) && math.IsNaN(g) || math.Float64bits(f) == math.Float64bits(g))
 	}
 	return formatValue(a, t) == formatValue(b, t)
+}
+
+// TestCatalogCoverage keeps docs/expressions.md and the datadriven files complete: every function
+// name must be documented and exercised by at least one case.
+func TestCatalogCoverage(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/expressions.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data strings.Builder
+	files, _ := filepath.Glob("testdata/*")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data.Write(b)
+	}
+	lowerData := strings.ToLower(data.String())
+	for _, name := range Functions() {
+		if !strings.Contains(string(doc), "`"+name+"`") && !strings.Contains(string(doc), "`"+name+"(") {
+			t.Errorf("function %s is not documented in docs/expressions.md", name)
+		}
+		if !strings.Contains(lowerData, name+"(") {
+			t.Errorf("function %s has no case in testdata/", name)
+		}
+	}
 }

@@ -91,7 +91,7 @@ func init() {
 		}), nil
 	})
 	part := func(name, doc string, f func(t time.Time) int) {
-		def(name, 1, 1, name+"(date|timestamp) -> int: "+doc, func(c *checker, call *astCall, args []node) (node, error) {
+		def(name, 1, 1, strings.Split(name, ",")[0]+"(date|timestamp) -> int: "+doc, func(c *checker, call *astCall, args []node) (node, error) {
 			a, err := c.argsAs(call, args, types.TimestampType)
 			if err != nil {
 				return nil, err
