@@ -158,7 +158,7 @@ func BenchmarkOnline(b *testing.B) {
 		b.Fatal(err)
 	}
 	o := NewOnline(a)
-	batchEnd := Floor(ts[n-1], DayMillis) - DayMillis
+	batchEnd := Floor(ts[n-1], DayMillis) + DayMillis
 	ev := Events{Batch: batch, Ts: ts}
 	b.Run("build", func(b *testing.B) {
 		for range b.N {
