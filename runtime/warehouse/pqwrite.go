@@ -24,7 +24,7 @@ type fileWriter struct {
 	flat    bool // no nested columns: one value per column per row
 	rows    []parquet.Row
 	vals    []parquet.Value // backing store of rows, reused between chunks
-	pending int // rows in the current row group
+	pending int             // rows in the current row group
 	total   int64
 }
 

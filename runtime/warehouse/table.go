@@ -18,6 +18,8 @@ type Table struct {
 	W   *Warehouse
 	Ref TableRef
 	Dir string
+
+	derived *Meta // metadata of a table without _chronon.json, derived once per handle
 }
 
 // Name is `namespace.table`.
@@ -30,19 +32,38 @@ func (t *Table) Meta() (*Meta, error) {
 	if err != nil || m != nil {
 		return m, err
 	}
-	m = &Meta{PartitionColumns: inferPartitionColumns(t.Dir)}
-	files, err := t.files()
-	if err != nil {
-		return nil, err
+	if t.derived != nil {
+		return t.derived, nil
 	}
-	if len(files) > 0 {
-		s, err := fileSchema(files[0])
+	m = &Meta{PartitionColumns: inferPartitionColumns(t.Dir)}
+	if f := firstParquet(t.Dir); f != "" {
+		s, err := fileSchema(f)
 		if err != nil {
 			return nil, err
 		}
 		m.Columns = metaColumns(s)
 	}
+	t.derived = m
 	return m, nil
+}
+
+// firstParquet returns the first data file under dir in walk order ("" if none).
+func firstParquet(dir string) string {
+	found := ""
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || found != "" {
+			return filepath.SkipDir
+		}
+		if d.IsDir() && p != dir && hidden(d.Name()) {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && !hidden(d.Name()) && strings.HasSuffix(d.Name(), ".parquet") {
+			found = p
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
 }
 
 // Schema is the data columns followed by the partition columns (as strings, like Spark's
