@@ -253,22 +253,88 @@ func refPart(p Part, in *types.Type, b *types.Batch, schema types.Schema, evs []
 		}
 		return vs
 	}
-	if p.Bucket == "" {
-		v := refOp(p.Operation, p.Args, in, collect(func(int) bool { return true }))
+	sanitize := func(v any) any {
 		if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
 			return nil
 		}
 		return v
 	}
+	// inner computes the unbucketed value over the rows keep accepts.
+	inner := func(keep func(row int) bool, top bool) any {
+		vs := collect(keep)
+		switch {
+		case !IsTimed(p.Operation) && in.Kind == types.List && p.ElementWise:
+			// element_wise: one aggregation per position (spec §5 Containers)
+			if len(vs) == 0 {
+				return nil
+			}
+			n := len(vs[0].v.([]any))
+			out := make([]any, n)
+			for i := range n {
+				var pos []tv
+				for _, x := range vs {
+					pos = append(pos, tv{x.ts, x.v.([]any)[i]})
+				}
+				out[i] = refOp(p.Operation, p.Args, in.Elem, pos)
+			}
+			return out
+		case !IsTimed(p.Operation) && in.Kind == types.List:
+			// simple op on a list: every non-null element is an input
+			var flat []tv
+			for _, x := range vs {
+				for _, e := range x.v.([]any) {
+					if e != nil {
+						flat = append(flat, tv{x.ts, e})
+					}
+				}
+			}
+			v := refOp(p.Operation, p.Args, in.Elem, flat)
+			if top {
+				v = sanitize(v)
+			}
+			return v
+		case !IsTimed(p.Operation) && in.Kind == types.Map:
+			// simple op on a map: one aggregation per key, null values skipped
+			per := map[string][]tv{}
+			for _, x := range vs {
+				mv := x.v.(*types.MapValue)
+				for i, k := range mv.Keys {
+					if mv.Values[i] != nil {
+						per[k.(string)] = append(per[k.(string)], tv{x.ts, mv.Values[i]})
+					}
+				}
+			}
+			if len(per) == 0 {
+				return nil
+			}
+			keys := make([]string, 0, len(per))
+			for k := range per {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			mv := &types.MapValue{}
+			for _, k := range keys {
+				mv.Keys = append(mv.Keys, k)
+				mv.Values = append(mv.Values, refOp(p.Operation, p.Args, in.Value, per[k]))
+			}
+			return mv
+		}
+		v := refOp(p.Operation, p.Args, in, vs)
+		if top {
+			v = sanitize(v)
+		}
+		return v
+	}
+	if p.Bucket == "" {
+		return inner(func(int) bool { return true }, true)
+	}
+	// buckets: map<bucket value, inner value>; rows with a null bucket are skipped
 	bc := b.Cols[schema.Index(p.Bucket)]
 	keys := map[string]bool{}
 	for _, e := range win {
-		if !bc.IsNull(e.row) && !col.IsNull(e.row) && (skip == nil || !skip(e.ts)) {
+		if !bc.IsNull(e.row) {
 			keys[bc.Strs[e.row]] = true
 		}
-	}
-	if len(keys) == 0 {
-		return nil
 	}
 	sortedKeys := make([]string, 0, len(keys))
 	for key := range keys {
@@ -277,10 +343,14 @@ func refPart(p Part, in *types.Type, b *types.Batch, schema types.Schema, evs []
 	slices.Sort(sortedKeys)
 	mv := &types.MapValue{}
 	for _, key := range sortedKeys {
-		mv.Keys = append(mv.Keys, key)
-		mv.Values = append(mv.Values, refOp(p.Operation, p.Args, in, collect(func(r int) bool {
-			return !bc.IsNull(r) && bc.Strs[r] == key
-		})))
+		v := inner(func(r int) bool { return !bc.IsNull(r) && bc.Strs[r] == key }, false)
+		if v != nil {
+			mv.Keys = append(mv.Keys, key)
+			mv.Values = append(mv.Values, v)
+		}
+	}
+	if len(mv.Keys) == 0 {
+		return nil
 	}
 	return mv
 }
@@ -331,6 +401,9 @@ var randSchema = types.Schema{
 	{Name: "d", Type: types.DoubleType},
 	{Name: "s", Type: types.StringType},
 	{Name: "b", Type: types.StringType},
+	{Name: "ls", Type: types.ListOf(types.LongType)},
+	{Name: "mp", Type: types.MapOf(types.StringType, types.DoubleType)},
+	{Name: "ew", Type: types.ListOf(types.LongType)},
 }
 
 func agg(op api.Operation, col string, args map[string]string, windows []*api.Window, buckets ...string) *api.Aggregation {
@@ -338,6 +411,12 @@ func agg(op api.Operation, col string, args map[string]string, windows []*api.Wi
 		args = map[string]string{}
 	}
 	return &api.Aggregation{InputColumn: &col, Operation: &op, ArgMap: args, Windows: windows, Buckets: buckets}
+}
+
+func ew(a *api.Aggregation) *api.Aggregation {
+	t := true
+	a.ElementWise = &t
+	return a
 }
 
 func randAggs(r *rand.Rand, daily bool) []*api.Aggregation {
@@ -390,6 +469,16 @@ func randAggs(r *rand.Rand, daily bool) []*api.Aggregation {
 		agg(api.Operation_APPROX_HISTOGRAM_K, "s", k(8), pick()),
 		agg(api.Operation_SUM, "l", nil, pick(), "b"),
 		agg(api.Operation_LAST, "s", nil, pick(), "b"),
+		agg(api.Operation_AVERAGE, "ls", nil, pick()),
+		agg(api.Operation_COUNT, "ls", nil, pick()),
+		agg(api.Operation_TOP_K, "ls", k(2), pick()),
+		agg(api.Operation_LAST, "ls", nil, pick()),
+		agg(api.Operation_SUM, "mp", nil, pick()),
+		agg(api.Operation_MAX, "mp", nil, pick()),
+		agg(api.Operation_FIRST_K, "mp", k(2), pick()),
+		agg(api.Operation_SUM, "ls", nil, pick(), "b"),
+		ew(agg(api.Operation_SUM, "ew", nil, pick())),
+		ew(agg(api.Operation_VARIANCE, "ew", nil, pick())),
 	}
 	r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 	return all[:8+r.IntN(len(all)-8)]
@@ -434,6 +523,29 @@ func randEvents(r *rand.Rand, base, span int64) (*types.Batch, []int64) {
 		appendOr(b.Cols[2], float64(r.IntN(33)-16)/4)
 		appendOr(b.Cols[3], strs[r.IntN(len(strs))])
 		appendOr(b.Cols[4], strs[r.IntN(3)])
+		ls := []any{}
+		for range r.IntN(4) {
+			if r.IntN(5) == 0 {
+				ls = append(ls, nil)
+			} else {
+				ls = append(ls, int64(r.IntN(21)-10))
+			}
+		}
+		appendOr(b.Cols[5], ls)
+		mv := &types.MapValue{}
+		for _, key := range []string{"a", "b", "c"} {
+			if r.IntN(2) == 0 {
+				continue
+			}
+			mv.Keys = append(mv.Keys, key)
+			if r.IntN(5) == 0 {
+				mv.Values = append(mv.Values, nil)
+			} else {
+				mv.Values = append(mv.Values, float64(r.IntN(17)-8)/2)
+			}
+		}
+		appendOr(b.Cols[6], mv)
+		appendOr(b.Cols[7], []any{int64(r.IntN(9)), int64(r.IntN(9) - 4), int64(r.IntN(100))})
 	}
 	return b, ts
 }
