@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/cockroachdb/datadriven"
+
+	"github.com/chronon-go/chronon/runtime/types"
 )
 
 // TestImport runs testdata/import.txt. Commands:
@@ -122,4 +125,43 @@ func TestImport(t *testing.T) {
 		t.Fatalf("unknown command %s", d.Cmd)
 		return ""
 	})
+}
+
+func TestImportParquet(t *testing.T) {
+	dir := t.TempDir()
+	s := types.Schema{{Name: "user_id", Type: types.StringType}, {Name: "ds", Type: types.StringType}, {Name: "tags", Type: types.ListOf(types.StringType)}}
+	path := filepath.Join(dir, "in.parquet")
+	fw, err := newFileWriter(path, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := [][]any{{"1", "2023-11-01", []any{"a"}}, {"2", "2023-11-02", nil}, {"3", "2023-11-01", []any{}}}
+	if err := fw.Write(batchOf(s, rows)); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := Open(filepath.Join(dir, "wh"))
+	res, err := w.Import(ImportOptions{Table: "data.tags", Files: []string{path}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows != 3 || strings.Join(res.Partitions, ",") != "2023-11-01,2023-11-02" {
+		t.Fatalf("%+v", res)
+	}
+	tbl, _ := w.Table("data.tags")
+	r, _ := tbl.Read(ReadOptions{Columns: []string{"ds", "user_id", "tags"}})
+	b, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]any{{"2023-11-01", "1", []any{"a"}}, {"2023-11-01", "3", []any{}}, {"2023-11-02", "2", nil}}
+	if !reflect.DeepEqual(rowsOf(b), want) {
+		t.Fatalf("got %v", rowsOf(b))
+	}
+	if _, err := w.Import(ImportOptions{Table: "data.tags", Files: []string{path}, Types: map[string]*types.Type{"user_id": types.LongType}}); err == nil ||
+		!strings.Contains(err.Error(), "--schema applies to CSV input only") {
+		t.Fatalf("got %v", err)
+	}
 }

@@ -374,3 +374,25 @@ func (w *Warehouse) recover() {
 // renamed into tables) for a writer that produces files itself, e.g. DuckDB's COPY. Remove it when
 // done; Open removes abandoned ones after a day.
 func (w *Warehouse) StagingDir(label string) (string, error) { return w.tempDir(".staging", label) }
+
+// WritePartition writes one partition (values for the spec's partition columns, none for an
+// unpartitioned table) in its own transaction, replacing it if it exists.
+func (w *Warehouse) WritePartition(table string, spec TableSpec, values []string, batches ...*types.Batch) error {
+	tx, err := w.Begin(table, spec)
+	if err != nil {
+		return err
+	}
+	for _, b := range batches {
+		if err := tx.Write(values, b); err != nil {
+			tx.Abort()
+			return err
+		}
+	}
+	if len(batches) == 0 {
+		if _, err := tx.partition(values); err != nil {
+			tx.Abort()
+			return err
+		}
+	}
+	return tx.Commit()
+}
