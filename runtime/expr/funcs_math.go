@@ -2,6 +2,7 @@ package expr
 
 import (
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 
@@ -90,6 +91,12 @@ func init() {
 	})
 	def("greatest", 2, -1, "greatest(x, y, ...) -> common type; skips NULLs", buildGreatestLeast(1))
 	def("least", 2, -1, "least(x, y, ...) -> common type; skips NULLs", buildGreatestLeast(-1))
+	def("rand,random", 0, 1, "rand([seed]) -> double in [0, 1), a new value per row; the seed is accepted but ignored", func(c *checker, call *astCall, args []node) (node, error) {
+		if len(args) == 1 && !args[0].typ().IsIntegral() && args[0].typ().Kind != types.Null {
+			return nil, c.errAt(argPos(call, 0), "rand: the seed must be an integer, got %s", args[0].typ())
+		}
+		return randNode{}, nil
+	})
 	def("isnan", 1, 1, "isnan(x) -> boolean; false for NULL", func(c *checker, call *astCall, args []node) (node, error) {
 		x, err := c.arg(call, args, 0, types.DoubleType)
 		if err != nil {
@@ -270,4 +277,19 @@ func buildGreatestLeast(sign int) func(c *checker, call *astCall, args []node) (
 			return best
 		}), nil
 	}
+}
+
+// randNode draws a fresh value per row (Spark's per-partition seeded XORShift sequence cannot be
+// reproduced, so seeds are ignored).
+type randNode struct{}
+
+func (randNode) typ() *types.Type  { return types.DoubleType }
+func (randNode) volatile() bool    { return true }
+func (randNode) evalRow([]any) any { return rand.Float64() }
+func (randNode) evalVec(ctx *batchCtx) vec {
+	out := &types.Column{Type: types.DoubleType, Floats: make([]float64, ctx.n)}
+	for i := range out.Floats {
+		out.Floats[i] = rand.Float64()
+	}
+	return colVec(out)
 }
