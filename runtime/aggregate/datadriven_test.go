@@ -136,7 +136,11 @@ func (h *ddHarness) dispatch(t *testing.T, d *datadriven.TestData) (string, erro
 			return "", err
 		}
 		o := NewOnline(h.agg)
-		ev := h.events()
+		ev, stream := h.events(), h.events()
+		if mi := h.schema.Index("mutation_ts"); mi >= 0 {
+			// entity mutations: rows with a mutation_ts are the stream, the others the snapshot
+			ev, stream = h.split(mi)
+		}
 		bir, err := o.FromValue(o.Value(o.BuildBatchIR(ev, batchEnd)))
 		if err != nil {
 			return "", err
@@ -149,7 +153,7 @@ func (h *ddHarness) dispatch(t *testing.T, d *datadriven.TestData) (string, erro
 				return "", err
 			}
 			out := types.NewBatch(h.agg.OutputSchema(), 1)
-			if err := o.Query(bir, batchEnd, ev, q, 0, out); err != nil {
+			if err := o.Query(bir, batchEnd, stream, q, 0, out); err != nil {
 				fmt.Fprintf(&sb, "at %s\n  %v\n", fmtTs(q), err)
 				continue
 			}
@@ -179,6 +183,23 @@ func (h *ddHarness) dispatch(t *testing.T, d *datadriven.TestData) (string, erro
 		return sb.String(), h.agg.Err()
 	}
 	return "", fmt.Errorf("unknown command %q", d.Cmd)
+}
+
+// split separates snapshot rows (null mutation_ts) from mutation rows, each in ts order.
+func (h *ddHarness) split(mi int) (snap, muts Events) {
+	rows, ts := SortEvents(h.ts)
+	snap.Batch, muts.Batch = h.batch, h.batch
+	mc, bc := h.batch.Cols[mi], h.batch.Col("is_before")
+	for i, r := range rows {
+		if mc.IsNull(int(r)) {
+			snap.Rows, snap.Ts = append(snap.Rows, r), append(snap.Ts, ts[i])
+			continue
+		}
+		muts.Rows, muts.Ts = append(muts.Rows, r), append(muts.Ts, ts[i])
+		muts.MutationTs = append(muts.MutationTs, mc.Ints[r])
+		muts.IsBefore = append(muts.IsBefore, bc != nil && !bc.IsNull(int(r)) && bc.Bools[r])
+	}
+	return snap, muts
 }
 
 func (h *ddHarness) compute(qs []int64, res Resolution) (string, error) {

@@ -103,7 +103,11 @@ func (o *Online) BuildBatchIR(ev Events, batchEnd int64) *BatchIR {
 }
 
 // Query appends to out (a batch of OutputSchema) the values at q from the batch IR (may be nil) plus
-// streaming rows (events with ts >= batchEnd; others are ignored). Streaming rows with ts < minStreamTs
+// streaming rows (events with ts >= batchEnd; others are ignored). When stream carries MutationTs
+// (entity mutations), rows are selected by mutation time instead (batchEnd <= mutation_ts < q, and
+// ts < q), windowed by ts, and IsBefore rows are retracted — Chronon's lambda aggregation with
+// reversals, which also serves TEMPORAL entity backfills (batch IR of the day-before snapshot plus
+// that day's mutations). Streaming rows with ts < minStreamTs
 // are skipped too: pass the version ts of the batch value read from the KV store (Chronon's
 // batchResponseMaxTs), or 0. For batchEnd <= q < batchEnd+2d this equals Sawtooth at FiveMinute
 // resolution (except an event exactly at batchEnd-W); later queries are "degraded" as in Chronon.
@@ -135,7 +139,27 @@ func (o *Online) Query(b *BatchIR, batchEnd int64, stream Events, q, minStreamTs
 			}
 		}
 		for i, ts := range stream.Ts {
-			if ts < batchEnd || ts >= q || ts < minStreamTs || (w > 0 && ts < start) {
+			if w > 0 && ts < start || ts >= q {
+				continue
+			}
+			if stream.MutationTs == nil {
+				if ts < batchEnd || ts < minStreamTs {
+					continue
+				}
+				c.update(&acc, stream.Batch, stream.row(i), ts)
+				continue
+			}
+			// mutations (spec §4.4 TEMPORAL entities): selected by mutation time, windowed by ts;
+			// is_before rows retract their old value.
+			mts := stream.MutationTs[i]
+			if mts >= q || mts < batchEnd || mts < minStreamTs {
+				continue
+			}
+			if stream.IsBefore != nil && stream.IsBefore[i] {
+				if !c.k.deletable() {
+					return fmt.Errorf("aggregation %s of column %q cannot retract mutations (only SUM, COUNT, AVERAGE and HISTOGRAM can)", c.op, c.name)
+				}
+				c.remove(&acc, stream.Batch, stream.row(i))
 				continue
 			}
 			c.update(&acc, stream.Batch, stream.row(i), ts)

@@ -15,6 +15,9 @@ type Events struct {
 	Batch *types.Batch
 	Rows  []int32
 	Ts    []int64
+	// Entity mutations only (Online.Query): mutation time and is_before flag per entry.
+	MutationTs []int64
+	IsBefore   []bool
 }
 
 func (e Events) row(i int) int {
