@@ -834,14 +834,19 @@ func (c *coalesceNode) evalVec(ctx *batchCtx) vec {
 	if first := args[0]; !first.isConst() && first.c.Nulls == nil {
 		return vec{c: first.c, t: c.t}
 	}
-	return colVec(buildColumn(c.t, ctx.n, func(i int) any {
-		for _, a := range args {
-			if v := a.value(i); v != nil {
-				return v
+	// Per row, the first argument that is not NULL (the last one when all are), then one typed copy.
+	idx := make([]int32, ctx.n)
+	last := int32(len(args) - 1)
+	for i := range idx {
+		idx[i] = last
+		for j, a := range args[:last] {
+			if !a.isNull(i) {
+				idx[i] = int32(j)
+				break
 			}
 		}
-		return nil
-	}))
+	}
+	return pickBranches(c.t, idx, args)
 }
 
 // ---- CAST ----

@@ -98,6 +98,10 @@ func (c *checker) column(a *astIdent) (node, error) {
 		}
 	}
 	if idx < 0 {
+		switch strings.ToLower(a.name) {
+		case "current_date", "current_timestamp": // Spark accepts these without parentheses
+			return c.call(&astCall{p: a.p, name: a.name})
+		}
 		msg := fmt.Sprintf("unknown column %q", a.name)
 		if s := suggest(a.name, c.schema.Names()); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
