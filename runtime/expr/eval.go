@@ -82,7 +82,8 @@ func (e *Expr) Eval(b *types.Batch) (*types.Column, error) {
 }
 
 // EvalN is Eval with an explicit row count, for batches without columns (constant expressions).
-func (e *Expr) EvalN(b *types.Batch, n int) (*types.Column, error) {
+func (e *Expr) EvalN(b *types.Batch, n int) (col *types.Column, err error) {
+	defer e.recoverInto(&err)
 	ctx := &batchCtx{n: n, cols: make([]*types.Column, len(e.schema))}
 	for _, r := range e.refs {
 		f := e.schema[r]
@@ -109,7 +110,8 @@ func (e *Expr) EvalN(b *types.Batch, n int) (*types.Column, error) {
 // EvalRow evaluates one row given as column name → value (the online path). Values may use common Go
 // types (int, float32, time.Time, map[string]any for maps and structs) and are normalized to the
 // schema's types; a missing column is NULL. The result is boxed like types.Column.Value.
-func (e *Expr) EvalRow(row map[string]any) (any, error) {
+func (e *Expr) EvalRow(row map[string]any) (v any, err error) {
+	defer e.recoverInto(&err)
 	vals := make([]any, len(e.schema))
 	for _, r := range e.refs {
 		f := e.schema[r]
@@ -124,11 +126,20 @@ func (e *Expr) EvalRow(row map[string]any) (any, error) {
 
 // EvalValues evaluates one row given in schema order, already boxed like types.Column.Value (no
 // conversion, no allocation beyond what the expression itself needs).
-func (e *Expr) EvalValues(row []any) (any, error) {
+func (e *Expr) EvalValues(row []any) (v any, err error) {
+	defer e.recoverInto(&err)
 	if len(row) != len(e.schema) {
 		return nil, fmt.Errorf("expression %q: row has %d values, schema %d", e.src, len(row), len(e.schema))
 	}
 	return e.root.evalRow(row), nil
+}
+
+// recoverInto turns a panic (a bug, or a value of the wrong Go type passed to EvalValues) into an
+// error, so one bad row cannot take down a serving process.
+func (e *Expr) recoverInto(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("expression %q: evaluation failed: %v", e.src, r)
+	}
 }
 
 // node is a typed, evaluable expression. evalRow and evalVec must agree; both call the same scalar

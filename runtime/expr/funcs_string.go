@@ -82,6 +82,9 @@ func init() {
 			if n <= 0 {
 				return ""
 			}
+			if int64(len(v[0].(string)))*n > maxResultBytes {
+				return nil
+			}
 			return strings.Repeat(v[0].(string), int(n))
 		}), nil
 	})
@@ -119,6 +122,10 @@ func init() {
 		return c.likeMatch(a[0], a[1], argPos(call, 1), '\\', false)
 	})
 }
+
+// maxResultBytes bounds strings built from a count argument (repeat, lpad): Spark fails the query,
+// we return NULL instead of exhausting memory.
+const maxResultBytes = 1 << 28
 
 func initcap(s string) string {
 	r := []rune(strings.ToLower(s))
@@ -307,6 +314,9 @@ func buildPad(c *checker, call *astCall, args []node) (node, error) {
 	}
 	left := strings.EqualFold(call.name, "lpad")
 	return c.scalar(call, types.StringType, a, func(v []any) any {
+		if v[1].(int64) > maxResultBytes/4 {
+			return nil
+		}
 		s, n := []rune(v[0].(string)), int(max(v[1].(int64), 0))
 		pad := []rune(" ")
 		if len(v) > 2 {
