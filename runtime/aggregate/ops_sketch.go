@@ -316,15 +316,10 @@ type freqState struct {
 func (s *freqState) capacity() int { return max(4*s.k, 16) }
 
 func (s *freqState) incr(key string, w int64) {
-	if _, ok := s.m[key]; ok || !s.approx || len(s.m) < s.capacity() {
-		s.m[key] += w
-		if !s.approx && len(s.m) > s.k {
-			s.approx = true
-		}
-		s.shrink()
-		return
+	s.m[key] += w
+	if !s.approx && len(s.m) > s.k {
+		s.approx = true
 	}
-	s.m[key] = w
 	s.shrink()
 }
 

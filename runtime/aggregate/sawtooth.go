@@ -74,8 +74,14 @@ type Sawtooth struct {
 	needed  [][][2]int64
 	scratch []State // per part: reusable accumulator (see resettable)
 	sliders []slider
-	cursors [][]int // per part: hop cursors (tail lo, tail hi, then one per smaller size)
-	slab    []State // hop IR storage, allocated in chunks
+	cursors [][]int // per part: hop cursors (tail lo, tail hi)
+	minTail []int   // per base: smallest tail hop index of its windowed parts, -1 if none
+
+	// per base and hop size index j: the merge of [floor(q, size_j), q) for the current query
+	heads       [][]State
+	headScratch [][]State
+	headCursors [][]int
+	slab        []State // hop IR storage, allocated in chunks
 }
 
 type hop struct {
@@ -120,7 +126,23 @@ func NewSawtooth(agg *Aggregator, res Resolution) (*Sawtooth, error) {
 	s.sliders = make([]slider, len(agg.parts))
 	s.cursors = make([][]int, len(agg.parts))
 	for i := range s.cursors {
-		s.cursors[i] = make([]int, len(s.sizes)+1)
+		s.cursors[i] = make([]int, 2)
+	}
+	nb := len(agg.bases)
+	s.minTail = make([]int, nb)
+	s.heads = make([][]State, nb)
+	s.headScratch = make([][]State, nb)
+	s.headCursors = make([][]int, nb)
+	for b := range nb {
+		s.minTail[b] = -1
+		s.heads[b] = make([]State, len(s.sizes))
+		s.headScratch[b] = make([]State, len(s.sizes))
+		s.headCursors[b] = make([]int, len(s.sizes))
+	}
+	for i, ti := range s.tailIdx {
+		if b := agg.partBase[i]; ti >= 0 && (s.minTail[b] < 0 || ti < s.minTail[b]) {
+			s.minTail[b] = ti
+		}
 	}
 	for i, ti := range s.tailIdx {
 		if ti < 0 {
@@ -157,6 +179,9 @@ func (s *Sawtooth) Compute(ev Events, queries []int64, out *types.Batch) error {
 		s.sliders[i].reset()
 		clear(s.cursors[i])
 	}
+	for b := range s.headCursors {
+		clear(s.headCursors[b])
+	}
 	ci := 0
 	for _, q := range queries {
 		for ; ci < len(ev.Ts) && ev.Ts[ci] < q; ci++ {
@@ -167,13 +192,18 @@ func (s *Sawtooth) Compute(ev Events, queries []int64, out *types.Batch) error {
 				}
 			}
 		}
+		for b, mt := range s.minTail {
+			if mt >= 0 {
+				s.computeHeads(ev, q, b, mt)
+			}
+		}
 		for p := range s.agg.parts {
 			b := s.agg.partBase[p]
 			if s.win[p] == 0 {
 				s.agg.appendFinal(out.Cols[p], p, s.cum[b])
 				continue
 			}
-			acc := s.window(ev, q, p, b)
+			acc := s.window(q, p, b)
 			s.agg.appendFinal(out.Cols[p], p, acc)
 		}
 	}
@@ -181,37 +211,44 @@ func (s *Sawtooth) Compute(ev Events, queries []int64, out *types.Batch) error {
 }
 
 // window computes part p (base b) at q from hops and raw events.
-func (s *Sawtooth) window(ev Events, q int64, p, b int) State {
-	w := s.win[p]
+func (s *Sawtooth) window(q int64, p, b int) State {
 	ti := s.tailIdx[p]
-	cur := Floor(q-w, s.sizes[ti])
-	cursors := s.cursors[p]
-	var acc State
-	// tail-size hops through the sliding merge
 	hs := s.hops[ti]
-	end := Floor(q, s.sizes[ti])
-	lo := advanceTo(hs, cur, &cursors[0])
-	hi := max(lo, advanceTo(hs, end, &cursors[1]))
+	cursors := s.cursors[p]
+	lo := advanceTo(hs, Floor(q-s.win[p], s.sizes[ti]), &cursors[0])
+	hi := max(lo, advanceTo(hs, Floor(q, s.sizes[ti]), &cursors[1]))
 	front, back := s.sliders[p].advance(hs, b, lo, hi)
+	var acc State
 	s.mergeAcc(&acc, p, front)
 	s.mergeAcc(&acc, p, back)
-	cur = max(cur, end)
-	// smaller hops fill up to floor(q, 5min)
-	for j := ti + 1; j < len(s.sizes); j++ {
-		end := Floor(q, s.sizes[j])
-		hs := s.hops[j]
-		for k := advanceTo(hs, cur, &cursors[j+1]); k < len(hs) && hs[k].start < end; k++ {
-			s.mergeAcc(&acc, p, hs[k].irs[b])
-		}
-		cur = max(cur, end)
-	}
-	// raw events for the rest
-	i, _ := slices.BinarySearch(ev.Ts, cur)
-	c := s.agg.bases[b]
-	for ; i < len(ev.Ts) && ev.Ts[i] < q; i++ {
-		c.update(&acc, ev.Batch, ev.row(i), ev.Ts[i]) // acc is owned: mergeAcc copied any hop IR
-	}
+	s.mergeAcc(&acc, p, s.heads[b][ti])
 	return acc
+}
+
+// computeHeads fills s.heads[b][j] = the merge of everything in [floor(q, size_j), q) for base b:
+// smaller hops down to 5min, then raw events. Every window of b whose tail hop is size j shares it,
+// so the filler work is done once per base and query instead of once per window.
+func (s *Sawtooth) computeHeads(ev Events, q int64, b, minTail int) {
+	last := len(s.sizes) - 1
+	c := s.agg.bases[b]
+	var raw State
+	i, _ := slices.BinarySearch(ev.Ts, Floor(q, s.sizes[last]))
+	for ; i < len(ev.Ts) && ev.Ts[i] < q; i++ {
+		c.update(&raw, ev.Batch, ev.row(i), ev.Ts[i])
+	}
+	heads := s.heads[b]
+	heads[last] = raw
+	for j := last - 1; j >= minTail; j-- {
+		var acc State
+		hs := s.hops[j+1]
+		end := Floor(q, s.sizes[j+1])
+		scratch := &s.headScratch[b][j]
+		for k := advanceTo(hs, Floor(q, s.sizes[j]), &s.headCursors[b][j]); k < len(hs) && hs[k].start < end; k++ {
+			mergeInto(&acc, scratch, hs[k].irs[b])
+		}
+		mergeInto(&acc, scratch, heads[j+1])
+		heads[j] = acc
+	}
 }
 
 // advanceTo moves cursor *c to the first hop starting at or after t. Query times ascend, so every
@@ -235,21 +272,25 @@ func cmpInt(a, b int64) int {
 	return 0
 }
 
-// mergeAcc is Merge that reuses part p's previous accumulator instead of cloning, when its state
-// can be reset; the accumulator is finalized before the next query reuses it.
-func (s *Sawtooth) mergeAcc(acc *State, p int, src State) {
+// mergeAcc merges src into part p's accumulator (see mergeInto).
+func (s *Sawtooth) mergeAcc(acc *State, p int, src State) { mergeInto(acc, &s.scratch[p], src) }
+
+// mergeInto is Merge that, instead of cloning src into an empty *acc, reuses the state left in
+// *scratch by the previous query when it can be reset. Accumulators are finalized (or consumed)
+// before the next query reuses them.
+func mergeInto(acc, scratch *State, src State) {
 	if src == nil {
 		return
 	}
 	if *acc == nil {
-		if r, ok := s.scratch[p].(resettable); ok {
+		if r, ok := (*scratch).(resettable); ok {
 			r.reset()
-			*acc = s.scratch[p]
+			*acc = *scratch
 			(*acc).merge(src)
 			return
 		}
 		*acc = src.clone()
-		s.scratch[p] = *acc
+		*scratch = *acc
 		return
 	}
 	(*acc).merge(src)
