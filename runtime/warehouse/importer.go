@@ -162,6 +162,9 @@ func (im *importer) begin(file string, cols []string, typeOf func(string) *types
 			file, im.opts.PartitionColumn, cols)
 	}
 	for c := range im.opts.Types {
+		if c == im.opts.PartitionColumn {
+			return fmt.Errorf("--schema cannot give the partition column %s a type: it is stored in directory names and reads back as a string", c)
+		}
 		if !seen[c] {
 			return fmt.Errorf("--schema names column %s, which %s does not have (columns: %v)", c, file, cols)
 		}
