@@ -92,3 +92,22 @@ func TestRunErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestWarehouseLocation(t *testing.T) {
+	root := t.TempDir()
+	csv := filepath.Join(repoRoot(), "data", "quickstart", "users.csv")
+	os.WriteFile(filepath.Join(root, "teams.json"), []byte(`{"default": {"common_env": {"CHRONON_WAREHOUSE": "wh-from-teams"}}}`), 0o644)
+	if _, _, err := chronon(t, root, "import", csv); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "wh-from-teams", "data", "users")); err != nil {
+		t.Fatal("teams.json common_env not used:", err)
+	}
+	flag := filepath.Join(root, "flag-wh")
+	if _, _, err := chronon(t, root, "--warehouse", flag, "import", csv); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(flag, "data", "users")); err != nil {
+		t.Fatal("--warehouse not used:", err)
+	}
+}

@@ -3,7 +3,11 @@
 package cmds
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -20,14 +24,44 @@ func WarehouseFlag() cli.Flag {
 	}
 }
 
-// OpenWarehouse opens the warehouse chosen by --warehouse / CHRONON_WAREHOUSE, else the default
-// under --chronon-root.
+// OpenWarehouse opens the warehouse chosen by --warehouse, else CHRONON_WAREHOUSE, else teams.json's
+// default.common_env.CHRONON_WAREHOUSE (relative to the root), else <chronon-root>/.chronon/warehouse.
 func OpenWarehouse(c *cli.Context) (*warehouse.Warehouse, error) {
 	root := c.String("warehouse")
+	chrononRoot := c.String("chronon-root")
 	if root == "" {
-		root = warehouse.DefaultRoot(c.String("chronon-root"))
+		v, err := teamsCommonEnv(chrononRoot, "CHRONON_WAREHOUSE")
+		if err != nil {
+			return nil, err
+		}
+		if v != "" && !filepath.IsAbs(v) {
+			v = filepath.Join(chrononRoot, v)
+		}
+		root = v
+	}
+	if root == "" {
+		root = warehouse.DefaultRoot(chrononRoot)
 	}
 	return warehouse.Open(root)
+}
+
+// teamsCommonEnv reads default.common_env[key] from <root>/teams.json ("" when absent).
+func teamsCommonEnv(root, key string) (string, error) {
+	path := filepath.Join(root, "teams.json")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var teams map[string]struct {
+		CommonEnv map[string]string `json:"common_env"`
+	}
+	if err := json.Unmarshal(data, &teams); err != nil {
+		return "", fmt.Errorf("%s: %v", path, err)
+	}
+	return teams["default"].CommonEnv[key], nil
 }
 
 // trailingFlags lets flags follow positional arguments (`chronon sql "SELECT 1" --format csv`),
