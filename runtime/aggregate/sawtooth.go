@@ -53,7 +53,9 @@ func SortEvents(ts []int64) (rows []int32, sorted []int64) {
 // window W with tail hop h the value at q aggregates events with floor(q-W, h) <= ts < q; unwindowed
 // columns aggregate every ts < q. As in Chronon, events are rolled into hops (1d/1h/5min, or 1d for
 // Daily); a query merges tail-size hops for [floor(q-W,h), floor(q,h)), smaller hops up to
-// floor(q,5min), and raw events for the rest. The result equals the formula above.
+// floor(q,5min), and raw events for the rest. The result equals the formula above. Only hops that
+// some query reads are built; tail hops slide as queries advance (see slider), and the part below the
+// tail hop is shared by all windows of an aggregation. A Sawtooth is not safe for concurrent use.
 type Sawtooth struct {
 	agg      *Aggregator
 	res      Resolution
