@@ -244,8 +244,13 @@ func (j *stagingJob) runChunk(ctx context.Context, start, end, where string) err
 	fail := func(err error) error {
 		return fmt.Errorf("staging query %s: %squery failed in DuckDB: %v\nrendered SQL:\n%s", j.name(), where, err, strings.TrimSpace(q))
 	}
-	body := strings.TrimRight(strings.TrimSpace(q), ";")
-	desc, err := j.shell.Query(ctx, "DESCRIBE "+body)
+	stmts := sqlshell.SplitStatements(q)
+	if len(stmts) != 1 {
+		return fmt.Errorf("staging query %s: %sthe query must be exactly one SELECT statement, found %d (put other statements in setups)\nrendered SQL:\n%s",
+			j.name(), where, len(stmts), strings.TrimSpace(q))
+	}
+	body := stmts[0]
+	desc, err := j.shell.Query(ctx, "DESCRIBE "+body+"\n")
 	if err != nil {
 		return fail(err)
 	}
@@ -274,7 +279,7 @@ func (j *stagingJob) runChunk(ctx context.Context, start, end, where string) err
 		parts[i] = sqlshell.Ident(p)
 	}
 	// Partition values are cast to text so ds=2023-11-01 whatever type the query gives it.
-	copySQL := fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (%s), FILENAME_PATTERN 'part-{i}')",
+	copySQL := fmt.Sprintf("COPY (\n%s\n) TO %s (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (%s), FILENAME_PATTERN 'part-{i}')",
 		body, sqlshell.Literal(filepath.Join(dir, "out")), strings.Join(parts, ", "))
 	if err := j.shell.Exec(ctx, copySQL); err != nil {
 		var qe *sqlshell.QueryError
@@ -374,7 +379,11 @@ func (j *stagingJob) createView(ctx context.Context) error {
 	if j.w.Exists(j.out) {
 		return fmt.Errorf("staging query %s: %s is a table in the warehouse; drop it before turning it into a view (rm -r %s)", j.name(), j.out, filepath.Join(j.w.Root, ns, table))
 	}
-	if err := j.shell.SaveView(ctx, ns, table, strings.TrimRight(strings.TrimSpace(q), ";")); err != nil {
+	stmts := sqlshell.SplitStatements(q)
+	if len(stmts) != 1 {
+		return fmt.Errorf("staging query %s: the view query must be exactly one SELECT statement, found %d\nrendered SQL:\n%s", j.name(), len(stmts), strings.TrimSpace(q))
+	}
+	if err := j.shell.SaveView(ctx, ns, table, stmts[0]+"\n"); err != nil {
 		return fmt.Errorf("staging query %s: creating view %s failed in DuckDB: %v\nrendered SQL:\n%s", j.name(), j.out, err, strings.TrimSpace(q))
 	}
 	s := types.Schema{{Name: "created_at", Type: types.StringType}}

@@ -131,7 +131,7 @@ func SplitStatements(script string) []string {
 	var out []string
 	start := 0
 	flush := func(end int) {
-		if st := strings.TrimSpace(script[start:end]); st != "" {
+		if st := strings.TrimSpace(script[start:end]); st != "" && !onlyComments(st) {
 			out = append(out, st)
 		}
 		start = end + 1
@@ -157,4 +157,19 @@ func SplitStatements(script string) []string {
 	}
 	flush(len(script))
 	return out
+}
+
+// onlyComments reports whether a statement holds nothing but comments and space.
+func onlyComments(s string) bool {
+	for i := 0; i < len(s); {
+		switch {
+		case s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r':
+			i++
+		case strings.HasPrefix(s[i:], "--") || strings.HasPrefix(s[i:], "/*"):
+			i = skipComment(s, i)
+		default:
+			return false
+		}
+	}
+	return true
 }
