@@ -27,6 +27,8 @@ func TestOutputColumnNames(t *testing.T) {
 		agg(api.Operation_TOP_K, "x", map[string]string{"k": "3"}, nil),
 		agg(api.Operation_BOTTOM_K, "x", map[string]string{"k": "2"}, nil),
 		agg(api.Operation_FIRST_K, "x", map[string]string{"k": "4"}, nil),
+		// an explicitly empty window list yields no columns (AggregationOps.unpack)
+		agg(api.Operation_MAX, "x", nil, []*api.Window{}),
 	}
 	var got []string
 	for _, p := range ExpandParts(aggs) {

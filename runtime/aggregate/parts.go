@@ -44,12 +44,14 @@ func WindowMillis(w *api.Window) int64 {
 func ExpandParts(aggs []*api.Aggregation) []Part {
 	var out []Part
 	for i, a := range aggs {
-		buckets := a.GetBuckets()
-		if len(buckets) == 0 {
+		// As Chronon's AggregationOps.unpack: absent (nil) windows or buckets mean one unbounded
+		// window / no bucket; an explicitly empty list yields no parts at all.
+		buckets := a.Buckets
+		if buckets == nil {
 			buckets = []string{""}
 		}
-		windows := a.GetWindows()
-		if len(windows) == 0 {
+		windows := a.Windows
+		if windows == nil {
 			windows = []*api.Window{nil}
 		}
 		for _, b := range buckets {
@@ -75,15 +77,19 @@ func ExpandParts(aggs []*api.Aggregation) []Part {
 // OpSuffix is the operation's part of a column name: the lowercase enum name, with k appended for
 // LAST_K, FIRST_K, TOP_K and BOTTOM_K (last10) but not for HISTOGRAM's k (spec §2.1).
 func OpSuffix(op api.Operation, args map[string]string) string {
+	k := args["k"]
+	if n, err := strconv.Atoi(strings.TrimSpace(k)); err == nil {
+		k = strconv.Itoa(n) // Chronon prints the parsed int
+	}
 	switch op {
 	case api.Operation_LAST_K:
-		return "last" + args["k"]
+		return "last" + k
 	case api.Operation_FIRST_K:
-		return "first" + args["k"]
+		return "first" + k
 	case api.Operation_TOP_K:
-		return "top" + args["k"]
+		return "top" + k
 	case api.Operation_BOTTOM_K:
-		return "bottom" + args["k"]
+		return "bottom" + k
 	}
 	return strings.ToLower(op.String())
 }
