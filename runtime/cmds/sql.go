@@ -57,11 +57,11 @@ func SQL() *cli.Command {
 			for _, warn := range s.Warnings {
 				fmt.Fprintln(c.App.ErrWriter, "warning:", warn)
 			}
-			res, err := s.Run(c.Context, q)
+			p, err := sqlshell.NewPrinter(c.App.Writer, format)
 			if err != nil {
 				return err
 			}
-			return sqlshell.Write(c.App.Writer, res, format)
+			return s.Stream(c.Context, q, p)
 		},
 	}
 }

@@ -23,73 +23,143 @@ var Formats = []string{"table", "csv", "json"}
 // Write prints a result as an aligned table, CSV (with a header) or JSON lines (one object per row).
 // Lists, maps and structs print as JSON in every format.
 func Write(w io.Writer, r *Result, format string) error {
-	switch format {
-	case "", "table":
-		return writeTable(w, r)
-	case "csv":
-		cw := csv.NewWriter(w)
-		cw.Write(r.Columns)
-		for _, row := range r.Rows {
-			rec := make([]string, len(row))
-			for i, v := range row {
-				if v != nil {
-					rec[i] = Text(v)
-				}
-			}
-			cw.Write(rec)
-		}
-		cw.Flush()
-		return cw.Error()
-	case "json":
-		for _, row := range r.Rows {
-			var b strings.Builder
-			b.WriteByte('{')
-			for i, v := range row {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				k, _ := json.Marshal(r.Columns[i])
-				b.Write(k)
-				b.WriteByte(':')
-				val, err := json.Marshal(jsonValue(v))
-				if err != nil {
-					return err
-				}
-				b.Write(val)
-			}
-			b.WriteString("}\n")
-			if _, err := io.WriteString(w, b.String()); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	return fmt.Errorf("unknown format %q (use %s)", format, strings.Join(Formats, ", "))
-}
-
-func writeTable(w io.Writer, r *Result) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(r.Columns, "\t"))
-	seps := make([]string, len(r.Columns))
-	for i, c := range r.Columns {
-		seps[i] = strings.Repeat("-", max(len(c), 3))
-	}
-	fmt.Fprintln(tw, strings.Join(seps, "\t"))
-	for _, row := range r.Rows {
-		cells := make([]string, len(row))
-		for i, v := range row {
-			if v == nil {
-				cells[i] = "NULL"
-			} else {
-				cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(Text(v))
-			}
-		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
-	}
-	if err := tw.Flush(); err != nil {
+	p, err := NewPrinter(w, format)
+	if err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "(%d row%s)\n", len(r.Rows), map[bool]string{true: "", false: "s"}[len(r.Rows) == 1])
+	if err := p.Header(r.Columns); err != nil {
+		return err
+	}
+	for _, row := range r.Rows {
+		if err := p.Row(row); err != nil {
+			return err
+		}
+	}
+	return p.Close()
+}
+
+// Printer prints rows as they arrive; csv and json stream, table buffers to align columns.
+type Printer interface {
+	Header(columns []string) error
+	Row(values []any) error
+	Close() error
+}
+
+// NewPrinter returns a printer for format (table, csv or json).
+func NewPrinter(w io.Writer, format string) (Printer, error) {
+	switch format {
+	case "", "table":
+		return &tablePrinter{w: w}, nil
+	case "csv":
+		return &csvPrinter{w: csv.NewWriter(w)}, nil
+	case "json":
+		return &jsonPrinter{w: w}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q (use %s)", format, strings.Join(Formats, ", "))
+}
+
+type csvPrinter struct {
+	w   *csv.Writer
+	rec []string
+}
+
+func (p *csvPrinter) Header(cols []string) error { return p.w.Write(cols) }
+
+func (p *csvPrinter) Row(row []any) error {
+	p.rec = p.rec[:0]
+	for _, v := range row {
+		s := ""
+		if v != nil {
+			s = Text(v)
+		}
+		p.rec = append(p.rec, s)
+	}
+	return p.w.Write(p.rec)
+}
+
+func (p *csvPrinter) Close() error {
+	p.w.Flush()
+	return p.w.Error()
+}
+
+type jsonPrinter struct {
+	w    io.Writer
+	keys [][]byte
+	buf  []byte
+}
+
+func (p *jsonPrinter) Header(cols []string) error {
+	for _, c := range cols {
+		k, _ := json.Marshal(c)
+		p.keys = append(p.keys, k)
+	}
+	return nil
+}
+
+func (p *jsonPrinter) Row(row []any) error {
+	b := append(p.buf[:0], '{')
+	for i, v := range row {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, p.keys[i]...)
+		b = append(b, ':')
+		val, err := json.Marshal(jsonValue(v))
+		if err != nil {
+			return err
+		}
+		b = append(b, val...)
+	}
+	b = append(b, '}', '\n')
+	p.buf = b
+	_, err := p.w.Write(b)
+	return err
+}
+
+func (p *jsonPrinter) Close() error { return nil }
+
+type tablePrinter struct {
+	w    io.Writer
+	tw   *tabwriter.Writer
+	rows int
+}
+
+func (p *tablePrinter) Header(cols []string) error {
+	p.tw = tabwriter.NewWriter(p.w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(p.tw, strings.Join(cols, "\t"))
+	seps := make([]string, len(cols))
+	for i, c := range cols {
+		seps[i] = strings.Repeat("-", max(len(c), 3))
+	}
+	_, err := fmt.Fprintln(p.tw, strings.Join(seps, "\t"))
+	return err
+}
+
+var cellCleaner = strings.NewReplacer("\t", " ", "\n", " ")
+
+func (p *tablePrinter) Row(row []any) error {
+	cells := make([]string, len(row))
+	for i, v := range row {
+		if v == nil {
+			cells[i] = "NULL"
+		} else {
+			cells[i] = cellCleaner.Replace(Text(v))
+		}
+	}
+	p.rows++
+	_, err := fmt.Fprintln(p.tw, strings.Join(cells, "\t"))
+	return err
+}
+
+func (p *tablePrinter) Close() error {
+	if err := p.tw.Flush(); err != nil {
+		return err
+	}
+	plural := "s"
+	if p.rows == 1 {
+		plural = ""
+	}
+	_, err := fmt.Fprintf(p.w, "(%d row%s)\n", p.rows, plural)
 	return err
 }
 

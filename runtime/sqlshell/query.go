@@ -126,6 +126,50 @@ func (s *Shell) Run(ctx context.Context, script string) (*Result, error) {
 	return s.Query(ctx, stmts[len(stmts)-1])
 }
 
+// Stream runs a script like Run but hands the last statement's rows to p as they are read, so a
+// large result is never held in memory (except by the table printer, which aligns columns).
+func (s *Shell) Stream(ctx context.Context, script string, p Printer) error {
+	stmts := SplitStatements(script)
+	if len(stmts) == 0 {
+		return fmt.Errorf("no SQL statement given")
+	}
+	for _, st := range stmts[:len(stmts)-1] {
+		if err := s.Exec(ctx, st); err != nil {
+			return err
+		}
+	}
+	q := s.Rewrite(stmts[len(stmts)-1])
+	rows, err := s.conn.QueryContext(ctx, q)
+	if err != nil {
+		return s.queryError(q, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return s.queryError(q, err)
+	}
+	if err := p.Header(cols); err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return s.queryError(q, err)
+		}
+		if err := p.Row(vals); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.queryError(q, err)
+	}
+	return p.Close()
+}
+
 // SplitStatements splits on semicolons outside strings, quoted identifiers and comments.
 func SplitStatements(script string) []string {
 	var out []string

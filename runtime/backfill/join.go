@@ -1,0 +1,612 @@
+package backfill
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/chronon-go/chronon/runtime/expr"
+	"github.com/chronon-go/chronon/runtime/types"
+	"github.com/chronon-go/chronon/runtime/warehouse"
+	"github.com/chronon-go/chronon/thrift/api"
+	"github.com/chronon-go/chronon/thrift/conf"
+)
+
+// JoinOptions are the run flags of a Join or GroupBy backfill.
+type JoinOptions struct {
+	EndDate   string // --ds / --end-ds (required)
+	StartDate string // --start-ds: overrides the left's startPartition
+	StepDays  int    // chunk size in days; 0 means 30 (Chronon's default)
+	Force     bool   // recompute partitions that already exist
+	Log       io.Writer
+}
+
+const (
+	tableTypeJoin    = "join"
+	tableTypeGroupBy = "group_by"
+	propSemanticHash = "semantic_hash"
+)
+
+// JoinOutputTable is `<outputNamespace>.<sanitize(name)>` (spec §2.3).
+func JoinOutputTable(md *api.MetaData) (string, error) {
+	if md == nil || md.GetName() == "" {
+		return "", fmt.Errorf("metaData.name is missing")
+	}
+	if md.GetOutputNamespace() == "" {
+		return "", fmt.Errorf("metaData.outputNamespace is missing (set it in the conf or teams.json)")
+	}
+	return md.GetOutputNamespace() + "." + Sanitize(md.GetName()), nil
+}
+
+// semanticHash identifies what a conf computes: everything but its metaData (and its parts'
+// metaData), so that renaming an owner does not trigger a recompute but changing a window does.
+func semanticHash(v any, o *conf.Order) (string, error) {
+	c := conf.Clone(v, o)
+	switch x := c.(type) {
+	case *api.Join:
+		x.MetaData = nil
+		for _, jp := range x.JoinParts {
+			if jp.GroupBy != nil {
+				jp.GroupBy.MetaData = &api.MetaData{Name: jp.GroupBy.GetMetaData().Name}
+			}
+		}
+	case *api.GroupBy:
+		x.MetaData = nil
+	}
+	data, err := conf.MarshalCompact(c, o)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8]), nil
+}
+
+// partsToCompute returns the dates of all that still need output: every date of all when forced,
+// when the output does not exist or when its semantic hash differs; otherwise the missing ones from
+// the earliest existing output partition on (earlier holes are assumed dropped by retention, as in
+// Chronon).
+func partsToCompute(w *warehouse.Warehouse, out, hash string, all []string, force bool, log io.Writer, what string) ([]string, bool, error) {
+	if force || !w.Exists(out) {
+		return all, force && w.Exists(out), nil
+	}
+	t, err := w.Table(out)
+	if err != nil {
+		return nil, false, err
+	}
+	props, err := t.Properties()
+	if err != nil {
+		return nil, false, err
+	}
+	if props[propSemanticHash] != hash {
+		fmt.Fprintf(log, "%s: the conf changed since %s was written (semantic hash %s → %s): recomputing every partition\n", what, out, orNone(props[propSemanticHash]), hash)
+		return all, true, nil
+	}
+	existing, err := t.PartitionDates()
+	if err != nil {
+		return nil, false, err
+	}
+	have := map[string]bool{}
+	for _, d := range existing {
+		have[d] = true
+	}
+	cutoff := ""
+	if len(existing) > 0 {
+		cutoff = existing[0]
+	}
+	var missing, skipped []string
+	for _, d := range all {
+		switch {
+		case d < cutoff:
+			skipped = append(skipped, d)
+		case !have[d]:
+			missing = append(missing, d)
+		}
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(log, "%s: skipping %d partition(s) before the earliest existing output partition %s; use --force to fill them\n", what, len(skipped), cutoff)
+	}
+	return missing, false, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// joinPlan is a Join prepared for backfill.
+type joinPlan struct {
+	j     *api.Join
+	order *conf.Order
+	name  string
+	out   string
+	parts []*partPlan
+}
+
+type partPlan struct {
+	jp       *api.JoinPart
+	gb       *gbPlan
+	prefix   string   // full prefix of feature columns
+	leftKeys []string // left column for each GroupBy key, in GroupBy key order
+}
+
+func newJoinPlan(j *api.Join, order *conf.Order) (*joinPlan, error) {
+	out, err := JoinOutputTable(j.MetaData)
+	if err != nil {
+		return nil, fmt.Errorf("join: %w", err)
+	}
+	p := &joinPlan{j: j, order: order, name: j.MetaData.GetName(), out: out}
+	if j.Left == nil {
+		return nil, fmt.Errorf("join %s has no left source", p.name)
+	}
+	if j.Left.JoinSource != nil {
+		return nil, fmt.Errorf("join %s: a JoinSource cannot be the left side", p.name)
+	}
+	for i, jp := range j.JoinParts {
+		if jp.GroupBy == nil {
+			return nil, fmt.Errorf("join %s: joinParts[%d] has no groupBy", p.name, i)
+		}
+		gp, err := newGBPlan(jp.GroupBy, order)
+		if err != nil {
+			return nil, err
+		}
+		pp := &partPlan{jp: jp, gb: gp, prefix: Sanitize(jp.GroupBy.GetMetaData().GetName())}
+		if jp.GetPrefix() != "" {
+			pp.prefix = jp.GetPrefix() + "_" + pp.prefix
+		}
+		rightToLeft := map[string]string{}
+		for l, r := range jp.KeyMapping {
+			rightToLeft[r] = l
+		}
+		for _, k := range jp.GroupBy.KeyColumns {
+			l := k
+			if m, ok := rightToLeft[k]; ok {
+				l = m
+			}
+			pp.leftKeys = append(pp.leftKeys, l)
+		}
+		p.parts = append(p.parts, pp)
+	}
+	return p, nil
+}
+
+// RunJoin backfills a join's output table (spec §6): one row per left row of each missing left
+// partition, with every part's features as of the row's time, written per left ds atomically.
+func RunJoin(ctx context.Context, w *warehouse.Warehouse, j *api.Join, order *conf.Order, opts JoinOptions) error {
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	if opts.StepDays <= 0 {
+		opts.StepDays = 30
+	}
+	if !validDate(opts.EndDate) {
+		return fmt.Errorf("--ds/--end-ds %q is not a yyyy-MM-dd date", opts.EndDate)
+	}
+	p, err := newJoinPlan(j, order)
+	if err != nil {
+		return err
+	}
+	leftTable, lq, err := sourceTable(j.Left)
+	if err != nil {
+		return fmt.Errorf("join %s: left: %w", p.name, err)
+	}
+	lt, err := w.Table(leftTable)
+	if err != nil {
+		return fmt.Errorf("join %s: left: %w", p.name, err)
+	}
+	leftDays, err := lt.PartitionDates()
+	if err != nil {
+		return err
+	}
+	start := opts.StartDate
+	if start == "" {
+		start = lq.GetStartPartition()
+	}
+	end := opts.EndDate
+	if ep := lq.GetEndPartition(); ep != "" && ep < end {
+		end = ep
+	}
+	if md := j.MetaData; md.HistoricalBackfill != nil && !*md.HistoricalBackfill {
+		start = opts.EndDate
+	}
+	var inRange []string
+	for _, d := range leftDays {
+		if (start == "" || d >= start) && d <= end {
+			inRange = append(inRange, d)
+		}
+	}
+	hash, err := semanticHash(j, order)
+	if err != nil {
+		return err
+	}
+	todo, replace, err := partsToCompute(w, p.out, hash, inRange, opts.Force, opts.Log, "join "+p.name)
+	if err != nil {
+		return err
+	}
+	if len(todo) == 0 {
+		fmt.Fprintf(opts.Log, "join %s: %s is up to date (left partitions %s)\n", p.name, p.out, describeDays(inRange))
+		return nil
+	}
+	props := map[string]string{"chronon_generated": "true", "chronon_table_type": tableTypeJoin, propSemanticHash: hash}
+	for k, v := range j.MetaData.TableProperties {
+		props[k] = v
+	}
+	chunks := chunk(todo, opts.StepDays)
+	var tx *warehouse.Txn
+	defer func() {
+		if tx != nil {
+			tx.Abort()
+		}
+	}()
+	began := time.Now()
+	rows := 0
+	for ci, c := range chunks {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b, err := p.computeChunk(w, c[0], c[1], todo)
+		if err != nil {
+			return err
+		}
+		if tx == nil {
+			spec := warehouse.TableSpec{Schema: dataColumns(b.Schema), PartitionColumns: []string{warehouse.PartitionColumn}, Properties: props, ReplaceTable: replace}
+			if tx, err = w.Begin(p.out, spec); err != nil {
+				return err
+			}
+		}
+		if err := writeByDs(tx, b); err != nil {
+			return err
+		}
+		rows += b.Len()
+		fmt.Fprintf(opts.Log, "join %s: chunk %d/%d [%s, %s]: %d rows\n", p.name, ci+1, len(chunks), c[0], c[1], b.Len())
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	tx = nil
+	fmt.Fprintf(opts.Log, "join %s: wrote %d rows in %d partition(s) of %s in %s\n", p.name, rows, len(todo), p.out, time.Since(began).Round(time.Millisecond))
+	return nil
+}
+
+func describeDays(ds []string) string {
+	if len(ds) == 0 {
+		return "none"
+	}
+	return ds[0] + ".." + ds[len(ds)-1]
+}
+
+func dataColumns(s types.Schema) types.Schema {
+	var out types.Schema
+	for _, f := range s {
+		if f.Name != warehouse.PartitionColumn {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// writeByDs writes b's rows into their ds partitions (ds is the last column and is not stored).
+func writeByDs(tx *warehouse.Txn, b *types.Batch) error {
+	dsCol := b.Col(warehouse.PartitionColumn)
+	rowsByDs := map[string][]int32{}
+	var days []string
+	for i := 0; i < b.Len(); i++ {
+		d := dsCol.Strs[i]
+		if _, ok := rowsByDs[d]; !ok {
+			days = append(days, d)
+		}
+		rowsByDs[d] = append(rowsByDs[d], int32(i))
+	}
+	sort.Strings(days)
+	data := &types.Batch{Schema: dataColumns(b.Schema)}
+	for i, f := range b.Schema {
+		if f.Name != warehouse.PartitionColumn {
+			data.Cols = append(data.Cols, b.Cols[i])
+		}
+	}
+	for _, d := range days {
+		if err := tx.Write([]string{d}, takeBatch(data, rowsByDs[d])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// computeChunk builds the output rows for the left partitions of [start, end] that are in todo.
+func (p *joinPlan) computeChunk(w *warehouse.Warehouse, start, end string, todo []string) (*types.Batch, error) {
+	want := map[string]bool{}
+	for _, d := range todo {
+		want[d] = true
+	}
+	left, err := scan(w, sourceQuery{src: p.j.Left, order: p.order, accuracy: api.Accuracy_TEMPORAL, start: start, end: end})
+	if err != nil {
+		return nil, fmt.Errorf("join %s: left: %w", p.name, err)
+	}
+	lb := left.batch
+	if ds := lb.Col(warehouse.PartitionColumn); ds != nil {
+		keep := make([]bool, lb.Len())
+		for i := range keep {
+			keep[i] = want[ds.Strs[i]]
+		}
+		lb = expr.Gather(lb, keep)
+	}
+	lb, err = p.applySkew(lb)
+	if err != nil {
+		return nil, err
+	}
+	leftEvents := p.j.Left.Events != nil
+	// Output: key columns, ts, the other left columns, each part's features, ds (spec §6.4).
+	var keyNames []string
+	for _, pp := range p.parts {
+		for _, k := range pp.leftKeys {
+			if lb.Schema.Index(k) < 0 {
+				return nil, fmt.Errorf("join %s: GroupBy %s needs left column %s, which the left side does not select (left columns: %s)", p.name, pp.gb.name, k, strings.Join(lb.Schema.Names(), ", "))
+			}
+			if !contains(keyNames, k) {
+				keyNames = append(keyNames, k)
+			}
+		}
+	}
+	out := &types.Batch{}
+	addCol := func(f types.Field, c *types.Column) {
+		out.Schema = append(out.Schema, f)
+		out.Cols = append(out.Cols, c)
+	}
+	for _, k := range keyNames {
+		i := lb.Schema.Index(k)
+		addCol(lb.Schema[i], lb.Cols[i])
+	}
+	if i := lb.Schema.Index("ts"); i >= 0 && leftEvents {
+		addCol(lb.Schema[i], lb.Cols[i])
+	}
+	for i, f := range lb.Schema {
+		if contains(keyNames, f.Name) || f.Name == warehouse.PartitionColumn || (f.Name == "ts" && leftEvents) {
+			continue
+		}
+		addCol(f, lb.Cols[i])
+	}
+	for _, pp := range p.parts {
+		feats, err := p.partFeatures(w, pp, lb, leftEvents)
+		if err != nil {
+			return nil, err
+		}
+		for i, f := range feats.Schema {
+			name := pp.prefix + "_" + f.Name
+			if out.Schema.Index(name) >= 0 {
+				return nil, fmt.Errorf("join %s: two parts produce column %s: give one of them a prefix", p.name, name)
+			}
+			addCol(types.Field{Name: name, Type: f.Type}, feats.Cols[i])
+		}
+	}
+	di := lb.Schema.Index(warehouse.PartitionColumn)
+	addCol(lb.Schema[di], lb.Cols[di])
+	return p.derive(out, keyNames)
+}
+
+// applySkew drops left rows whose key is a listed skew value (spec §6.2).
+func (p *joinPlan) applySkew(lb *types.Batch) (*types.Batch, error) {
+	if len(p.j.SkewKeys) == 0 {
+		return lb, nil
+	}
+	keep := make([]bool, lb.Len())
+	for i := range keep {
+		keep[i] = true
+	}
+	for col, vals := range p.j.SkewKeys {
+		c := lb.Col(col)
+		if c == nil {
+			return nil, fmt.Errorf("join %s: skew_keys names %s, which the left side does not select", p.name, col)
+		}
+		bad := map[string]bool{}
+		nullBad := false
+		for _, v := range vals {
+			if v == "null" {
+				nullBad = true
+			}
+			bad[v] = true
+		}
+		for i := range keep {
+			if c.IsNull(i) {
+				if nullBad {
+					keep[i] = false
+				}
+				continue
+			}
+			if k, _ := keyOf([]*types.Column{c}, i, nil); bad[k] {
+				keep[i] = false
+			}
+		}
+	}
+	return expr.Gather(lb, keep), nil
+}
+
+// partFeatures computes one part's features for every left row (spec §4.4).
+func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.Batch, leftEvents bool) (*types.Batch, error) {
+	n := lb.Len()
+	keyCols := make([]*types.Column, len(pp.leftKeys))
+	for i, k := range pp.leftKeys {
+		keyCols[i] = lb.Col(k)
+	}
+	dsCol := lb.Col(warehouse.PartitionColumn)
+	tsCol := lb.Col("ts")
+	var buf strings.Builder
+	// Query per left row; rows with a null key get none.
+	queries := make([]query, 0, n)
+	rowOfQuery := make([]int32, 0, n)
+	var minDay, maxDay string
+	for i := 0; i < n; i++ {
+		k, ok := keyOf(keyCols, i, &buf)
+		if !ok {
+			continue
+		}
+		var q query
+		switch {
+		case leftEvents && pp.gb.accuracy == api.Accuracy_TEMPORAL && !pp.gb.entities:
+			if tsCol.IsNull(i) {
+				continue
+			}
+			q = query{key: k, q: tsCol.Ints[i], ds: dayOf(tsCol.Ints[i])}
+		case leftEvents:
+			// Snapshot as of midnight starting the row's day: right partition day(ts) - 1 (spec §4.4).
+			if tsCol.IsNull(i) {
+				continue
+			}
+			d := dayOf(tsCol.Ints[i])
+			q = query{key: k, q: midMillis(d), ds: addDays(d, -1)}
+		default:
+			// Entities left: the value at the end of the left row's ds.
+			d := dsCol.Strs[i]
+			q = query{key: k, q: midMillis(d) + dayMillis, ds: d}
+		}
+		if minDay == "" || q.ds < minDay {
+			minDay = q.ds
+		}
+		if q.ds > maxDay {
+			maxDay = q.ds
+		}
+		queries = append(queries, q)
+		rowOfQuery = append(rowOfQuery, int32(i))
+	}
+	if len(queries) == 0 {
+		// No row can match: a scan is still needed for the feature schema.
+		minDay, maxDay = dsCol.Value(0).(string), dsCol.Value(0).(string)
+		if n == 0 {
+			minDay, maxDay = "1970-01-01", "1970-01-01"
+		}
+	}
+	if pp.gb.entities && pp.gb.accuracy == api.Accuracy_TEMPORAL && hasMutations(pp.gb.gb) && leftEvents {
+		return nil, fmt.Errorf("join %s: GroupBy %s: TEMPORAL entity sources with mutations are not supported by this backfill yet", p.name, pp.gb.name)
+	}
+	data, err := pp.gb.scanAll(w, minDay, maxDay)
+	if err != nil {
+		return nil, fmt.Errorf("join %s: %w", p.name, err)
+	}
+	vals, err := pp.gb.valuesAt(data, queries)
+	if err != nil {
+		return nil, fmt.Errorf("join %s: %w", p.name, err)
+	}
+	idx := make([]int32, n)
+	for i := range idx {
+		idx[i] = -1
+	}
+	for qi, r := range rowOfQuery {
+		idx[r] = int32(qi)
+	}
+	return takeBatch(vals, idx), nil
+}
+
+func hasMutations(gb *api.GroupBy) bool {
+	for _, s := range gb.Sources {
+		if s.Entities != nil && (s.Entities.MutationTable != nil || s.Entities.MutationTopic != nil) {
+			return true
+		}
+	}
+	return false
+}
+
+// derive applies the join's derivations (spec §6.6): "*" keeps every feature column not renamed by
+// another derivation; other derivations are Spark SQL expressions over features, left columns, ts
+// and ds. Non-feature columns stay in place.
+func (p *joinPlan) derive(b *types.Batch, keyNames []string) (*types.Batch, error) {
+	ds := p.j.Derivations
+	if len(ds) == 0 {
+		return b, nil
+	}
+	isFeature := map[string]bool{}
+	for _, pp := range p.parts {
+		for _, f := range b.Schema {
+			if strings.HasPrefix(f.Name, pp.prefix+"_") {
+				isFeature[f.Name] = true
+			}
+		}
+	}
+	usedAsExpr := map[string]bool{}
+	for _, d := range ds {
+		if d.GetName() != "*" {
+			usedAsExpr[strings.Trim(d.GetExpression(), "`")] = true
+		}
+	}
+	out := &types.Batch{}
+	for i, f := range b.Schema {
+		if !isFeature[f.Name] && f.Name != warehouse.PartitionColumn {
+			out.Schema = append(out.Schema, f)
+			out.Cols = append(out.Cols, b.Cols[i])
+		}
+	}
+	for _, d := range ds {
+		if d.GetName() == "*" {
+			for i, f := range b.Schema {
+				if isFeature[f.Name] && !usedAsExpr[f.Name] {
+					out.Schema = append(out.Schema, f)
+					out.Cols = append(out.Cols, b.Cols[i])
+				}
+			}
+			continue
+		}
+		e, err := expr.Compile(d.GetExpression(), b.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("join %s: derivation %s: %w", p.name, d.GetName(), err)
+		}
+		col, err := e.Eval(b)
+		if err != nil {
+			return nil, fmt.Errorf("join %s: derivation %s: %w", p.name, d.GetName(), err)
+		}
+		if i := out.Schema.Index(d.GetName()); i >= 0 {
+			// A derivation named like a left column: the left value wins where present.
+			if !out.Schema[i].Type.Equal(e.Type()) {
+				return nil, fmt.Errorf("join %s: derivation %s is named like a left column of type %s but computes %s", p.name, d.GetName(), out.Schema[i].Type, e.Type())
+			}
+			merged := out.Cols[i].Take(identity(b.Len()))
+			for r := 0; r < b.Len(); r++ {
+				if merged.IsNull(r) && !col.IsNull(r) {
+					merged = coalesceRow(merged, col, r)
+				}
+			}
+			out.Cols[i] = merged
+			continue
+		}
+		out.Schema = append(out.Schema, types.Field{Name: d.GetName(), Type: e.Type()})
+		out.Cols = append(out.Cols, col)
+	}
+	di := b.Schema.Index(warehouse.PartitionColumn)
+	out.Schema = append(out.Schema, b.Schema[di])
+	out.Cols = append(out.Cols, b.Cols[di])
+	return out, nil
+}
+
+func identity(n int) []int32 {
+	idx := make([]int32, n)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	return idx
+}
+
+// coalesceRow sets row r of dst to src's value (dst is a private copy).
+func coalesceRow(dst, src *types.Column, r int) *types.Column {
+	v := src.Value(r)
+	tmp := types.NewColumn(dst.Type, 1)
+	tmp.Append(v)
+	if dst.Nulls != nil {
+		dst.Nulls[r] = false
+	}
+	switch {
+	case dst.Ints != nil:
+		dst.Ints[r] = tmp.Ints[0]
+	case dst.Floats != nil:
+		dst.Floats[r] = tmp.Floats[0]
+	case dst.Strs != nil:
+		dst.Strs[r] = tmp.Strs[0]
+	case dst.Bools != nil:
+		dst.Bools[r] = tmp.Bools[0]
+	case dst.Values != nil:
+		dst.Values[r] = tmp.Values[0]
+	}
+	return dst
+}

@@ -1,0 +1,284 @@
+package backfill
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/chronon-go/chronon/runtime/expr"
+	"github.com/chronon-go/chronon/runtime/types"
+	"github.com/chronon-go/chronon/runtime/warehouse"
+	"github.com/chronon-go/chronon/thrift/api"
+	"github.com/chronon-go/chronon/thrift/conf"
+)
+
+// Reading a source (spec §3.3): SELECT <fillIfAbsent ++ selects> FROM table WHERE wheres AND ds in
+// range, then drop rows whose keys are all null. The partition filter is independent of ts: the
+// partitions scanned decide which events exist (spec §3.4, §13.3).
+
+// snapshotTimeExpr is the event time of a SNAPSHOT event source without a time column: the last
+// millisecond of its partition's day.
+const snapshotTimeExpr = "((UNIX_TIMESTAMP(ds,'yyyy-MM-dd') + 86400) * 1000) - 1"
+
+// sourceQuery describes one scan of a source.
+type sourceQuery struct {
+	src      *api.Source
+	order    *conf.Order
+	keys     []string // GroupBy key columns: always projected
+	accuracy api.Accuracy
+	start    string // partition range, inclusive; "" is open
+	end      string
+	// columns, when non-nil, restricts the output to keys, ts, these and ds.
+	columns []string
+}
+
+func sourceTable(src *api.Source) (string, *api.Query, error) {
+	switch {
+	case src.Events != nil:
+		return src.Events.GetTable(), src.Events.Query, nil
+	case src.Entities != nil:
+		return src.Entities.GetSnapshotTable(), src.Entities.Query, nil
+	case src.JoinSource != nil:
+		return "", nil, fmt.Errorf("JoinSource (chained joins) is not supported by this backfill yet: read the parent join's output table with an EventSource instead")
+	}
+	return "", nil, fmt.Errorf("the source sets none of events, entities, joinSource")
+}
+
+// tsExpression is the expression that becomes the ts column, or "" when the source has none.
+func tsExpression(src *api.Source, q *api.Query, acc api.Accuracy) string {
+	tc := ""
+	if q != nil && q.TimeColumn != nil {
+		tc = *q.TimeColumn
+	}
+	if src.Events != nil && tc == "" && acc == api.Accuracy_SNAPSHOT {
+		return snapshotTimeExpr
+	}
+	return tc
+}
+
+// scanned is a source's rows: keys, ts (when the source has a time), the selected columns, ds.
+type scanned struct {
+	batch *types.Batch
+	hasTs bool
+}
+
+// scan reads the rows of a source in partition order.
+func scan(w *warehouse.Warehouse, sq sourceQuery) (*scanned, error) {
+	tableName, q, err := sourceTable(sq.src)
+	if err != nil {
+		return nil, err
+	}
+	if q == nil {
+		q = &api.Query{}
+	}
+	if pc := q.GetPartitionColumn(); pc != "" && pc != warehouse.PartitionColumn {
+		return nil, fmt.Errorf("table %s: partition_column %q is not supported yet (tables are partitioned by %s)", tableName, pc, warehouse.PartitionColumn)
+	}
+	t, err := w.Table(tableName)
+	if err != nil {
+		return nil, err
+	}
+	schema, err := t.Schema()
+	if err != nil {
+		return nil, err
+	}
+	// Projections: ds, keys and ts unless the selects say otherwise, then the selects in order.
+	var names, srcs []string
+	add := func(name, e string) {
+		for i, n := range names {
+			if n == name {
+				srcs[i] = e
+				return
+			}
+		}
+		names = append(names, name)
+		srcs = append(srcs, e)
+	}
+	for _, k := range sq.keys {
+		add(k, "`"+k+"`")
+	}
+	tsExpr := tsExpression(sq.src, q, sq.accuracy)
+	if tsExpr != "" {
+		add("ts", tsExpr)
+	}
+	if q.Selects == nil {
+		for _, f := range schema {
+			add(f.Name, "`"+f.Name+"`")
+		}
+	} else {
+		for _, k := range sq.order.Keys(q.Selects) {
+			add(k, q.Selects[k])
+		}
+	}
+	add(warehouse.PartitionColumn, warehouse.PartitionColumn)
+	if sq.columns != nil {
+		keep := map[string]bool{"ts": true, warehouse.PartitionColumn: true}
+		for _, k := range sq.keys {
+			keep[k] = true
+		}
+		for _, c := range sq.columns {
+			keep[c] = true
+		}
+		var n2, s2 []string
+		for i, n := range names {
+			if keep[n] {
+				n2, s2 = append(n2, n), append(s2, srcs[i])
+			}
+		}
+		names, srcs = n2, s2
+	}
+	var exprs []*expr.Expr
+	read := map[string]bool{}
+	for i, s := range srcs {
+		e, err := expr.Compile(s, schema)
+		if err != nil {
+			return nil, fmt.Errorf("table %s: select %s: %w", tableName, names[i], err)
+		}
+		if names[i] == "ts" && !e.Type().IsIntegral() {
+			return nil, fmt.Errorf("table %s: the time column %q is %s; it must be epoch milliseconds (a long)", tableName, s, e.Type())
+		}
+		exprs = append(exprs, e)
+		for _, c := range e.Columns() {
+			read[c] = true
+		}
+	}
+	var wheres []*expr.Expr
+	for _, wsrc := range q.Wheres {
+		e, err := expr.Compile(wsrc, schema)
+		if err != nil {
+			return nil, fmt.Errorf("table %s: where: %w", tableName, err)
+		}
+		wheres = append(wheres, e)
+		for _, c := range e.Columns() {
+			read[c] = true
+		}
+	}
+	var cols []string
+	for _, f := range schema {
+		if read[f.Name] {
+			cols = append(cols, f.Name)
+		}
+	}
+	r, err := t.Read(warehouse.ReadOptions{Columns: cols, Start: sq.start, End: sq.end})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var parts []*types.Batch
+	var outSchema types.Schema
+	for {
+		b, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("table %s: %w", tableName, err)
+		}
+		if b, err = expr.Where(b, wheres...); err != nil {
+			return nil, fmt.Errorf("table %s: %w", tableName, err)
+		}
+		if b.Len() == 0 {
+			continue
+		}
+		out, err := expr.Select(b, exprs, names)
+		if err != nil {
+			return nil, fmt.Errorf("table %s: %w", tableName, err)
+		}
+		out = castTs(out)
+		out = dropNullKeys(out, sq.keys)
+		outSchema = out.Schema
+		parts = append(parts, out)
+	}
+	if outSchema == nil {
+		outSchema = make(types.Schema, len(names))
+		for i, n := range names {
+			outSchema[i] = types.Field{Name: n, Type: exprs[i].Type()}
+		}
+		if i := outSchema.Index("ts"); i >= 0 {
+			outSchema[i].Type = types.LongType
+		}
+	}
+	return &scanned{batch: types.Concat(outSchema, parts), hasTs: tsExpr != ""}, nil
+}
+
+// castTs makes the ts column a long whatever integer type the time expression produced.
+func castTs(b *types.Batch) *types.Batch {
+	i := b.Schema.Index("ts")
+	if i < 0 || b.Schema[i].Type.Kind == types.Long {
+		return b
+	}
+	schema := append(types.Schema(nil), b.Schema...)
+	schema[i] = types.Field{Name: "ts", Type: types.LongType}
+	cols := append([]*types.Column(nil), b.Cols...)
+	c := *cols[i]
+	c.Type = types.LongType
+	cols[i] = &c
+	return &types.Batch{Schema: schema, Cols: cols}
+}
+
+// dropNullKeys removes rows whose key columns are all null.
+func dropNullKeys(b *types.Batch, keys []string) *types.Batch {
+	if len(keys) == 0 {
+		return b
+	}
+	var kc []*types.Column
+	for _, k := range keys {
+		kc = append(kc, b.Col(k))
+	}
+	n := b.Len()
+	var keep []bool
+	for i := 0; i < n; i++ {
+		allNull := true
+		for _, c := range kc {
+			if !c.IsNull(i) {
+				allNull = false
+				break
+			}
+		}
+		if allNull {
+			if keep == nil {
+				keep = make([]bool, n)
+				for j := range keep {
+					keep[j] = true
+				}
+			}
+			keep[i] = false
+		}
+	}
+	if keep == nil {
+		return b
+	}
+	return expr.Gather(b, keep)
+}
+
+// keyOf renders row i's key columns as one string for grouping and matching; ok is false when any
+// key is null (such rows match nothing). Values render by value, not type, so a string "5" and a
+// long 5 match, as Spark's implicit cast would make them.
+func keyOf(cols []*types.Column, i int, buf *strings.Builder) (string, bool) {
+	if len(cols) == 1 {
+		c := cols[0]
+		if c.IsNull(i) {
+			return "", false
+		}
+		switch c.Type.Kind {
+		case types.String:
+			return c.Strs[i], true
+		case types.Int, types.Long, types.Short, types.Byte:
+			return strconv.FormatInt(c.Ints[i], 10), true
+		}
+		return fmt.Sprint(c.Value(i)), true
+	}
+	buf.Reset()
+	for j, c := range cols {
+		if c.IsNull(i) {
+			return "", false
+		}
+		if j > 0 {
+			buf.WriteByte(0)
+		}
+		k, _ := keyOf(cols[j:j+1], i, nil)
+		buf.WriteString(k)
+	}
+	return buf.String(), true
+}
