@@ -2,6 +2,7 @@ package expr
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/chronon-go/chronon/runtime/types"
@@ -212,3 +213,218 @@ func init() {
 }
 
 var _ = strings.ToLower
+
+// More array and map functions.
+func init() {
+	arrayArg := func(c *checker, call *astCall, args []node) (*types.Type, error) {
+		t := args[0].typ()
+		if t.Kind != types.List {
+			return nil, c.errAt(argPos(call, 0), "%s needs an array, got %s", strings.ToLower(call.name), t)
+		}
+		return t, nil
+	}
+	def("sort_array", 1, 2, "sort_array(array[, asc=true]) -> array: NULLs first ascending, last descending", func(c *checker, call *astCall, args []node) (node, error) {
+		t, err := arrayArg(c, call, args)
+		if err != nil {
+			return nil, err
+		}
+		a := []node{args[0]}
+		if len(args) > 1 {
+			asc, err := c.arg(call, args, 1, types.BooleanType)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, asc)
+		}
+		return c.scalar(call, t, a, func(v []any) any {
+			xs := append([]any{}, v[0].([]any)...)
+			asc := len(v) < 2 || v[1].(bool)
+			sort.SliceStable(xs, func(i, j int) bool {
+				cmp := compareNullable(xs[i], xs[j], t.Elem)
+				if asc {
+					return cmp < 0
+				}
+				return cmp > 0
+			})
+			return xs
+		}), nil
+	})
+	def("array_distinct", 1, 1, "array_distinct(array) -> array: first occurrences, in order", func(c *checker, call *astCall, args []node) (node, error) {
+		t, err := arrayArg(c, call, args)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, t, args, func(v []any) any {
+			var out []any
+		next:
+			for _, x := range v[0].([]any) {
+				for _, y := range out {
+					if compareNullable(x, y, t.Elem) == 0 && (x == nil) == (y == nil) {
+						continue next
+					}
+				}
+				out = append(out, x)
+			}
+			if out == nil {
+				out = []any{}
+			}
+			return out
+		}), nil
+	})
+	def("array_join", 2, 3, "array_join(array, sep[, nullReplacement]) -> string: NULL elements skipped unless replaced", func(c *checker, call *astCall, args []node) (node, error) {
+		if _, err := arrayArg(c, call, args); err != nil {
+			return nil, err
+		}
+		arr, err := c.arg(call, args, 0, types.ListOf(types.StringType))
+		if err != nil {
+			return nil, err
+		}
+		rest, err := c.argsAs(call, args[1:], types.StringType)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, types.StringType, append([]node{arr}, rest...), func(v []any) any {
+			var parts []string
+			for _, x := range v[0].([]any) {
+				if x == nil {
+					if len(v) > 2 {
+						parts = append(parts, v[2].(string))
+					}
+					continue
+				}
+				parts = append(parts, x.(string))
+			}
+			return strings.Join(parts, v[1].(string))
+		}), nil
+	})
+	def("slice", 3, 3, "slice(array, start, length) -> array: start is 1-based (negative from the end); NULL for start 0 or a negative length", func(c *checker, call *astCall, args []node) (node, error) {
+		t, err := arrayArg(c, call, args)
+		if err != nil {
+			return nil, err
+		}
+		rest, err := c.argsAs(call, args[1:], types.IntType)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, t, append([]node{args[0]}, rest...), func(v []any) any {
+			xs, start, n := v[0].([]any), v[1].(int64), v[2].(int64)
+			if start == 0 || n < 0 {
+				return nil // Spark raises an error
+			}
+			if start < 0 {
+				start += int64(len(xs)) + 1
+			}
+			i := start - 1
+			if i < 0 || i >= int64(len(xs)) {
+				return []any{}
+			}
+			end := min(i+n, int64(len(xs)))
+			return append([]any{}, xs[i:end]...)
+		}), nil
+	})
+	extreme := func(name string, sign int) {
+		def(name, 1, 1, name+"(array) -> element: NULL elements skipped; NULL for an empty array", func(c *checker, call *astCall, args []node) (node, error) {
+			t, err := arrayArg(c, call, args)
+			if err != nil {
+				return nil, err
+			}
+			return c.scalar(call, t.Elem, args, func(v []any) any {
+				var best any
+				for _, x := range v[0].([]any) {
+					if x != nil && (best == nil || compareValues(x, best, t.Elem)*sign > 0) {
+						best = x
+					}
+				}
+				return best
+			}), nil
+		})
+	}
+	extreme("array_max", 1)
+	extreme("array_min", -1)
+	def("array_position", 2, 2, "array_position(array, value) -> bigint: 1-based position of the first match, 0 if none", func(c *checker, call *astCall, args []node) (node, error) {
+		t, err := arrayArg(c, call, args)
+		if err != nil {
+			return nil, err
+		}
+		x, err := c.arg(call, args, 1, t.Elem)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, types.LongType, []node{args[0], x}, func(v []any) any {
+			for i, e := range v[0].([]any) {
+				if e != nil && compareValues(e, v[1], t.Elem) == 0 {
+					return int64(i + 1)
+				}
+			}
+			return int64(0)
+		}), nil
+	})
+	def("flatten", 1, 1, "flatten(array<array<T>>) -> array<T>; NULL if any inner array is NULL", func(c *checker, call *astCall, args []node) (node, error) {
+		t, err := arrayArg(c, call, args)
+		if err != nil {
+			return nil, err
+		}
+		if t.Elem.Kind != types.List {
+			return nil, c.errAt(argPos(call, 0), "flatten needs an array of arrays, got %s", t)
+		}
+		return c.scalar(call, t.Elem, args, func(v []any) any {
+			out := []any{}
+			for _, inner := range v[0].([]any) {
+				if inner == nil {
+					return nil
+				}
+				out = append(out, inner.([]any)...)
+			}
+			return out
+		}), nil
+	})
+	def("map_from_arrays", 2, 2, "map_from_arrays(keys, values) -> map; NULL when the lengths differ or a key is NULL", func(c *checker, call *astCall, args []node) (node, error) {
+		kt, vt := args[0].typ(), args[1].typ()
+		if kt.Kind != types.List || vt.Kind != types.List {
+			return nil, c.errAt(call.p, "map_from_arrays needs two arrays, got %s and %s", kt, vt)
+		}
+		return c.scalar(call, types.MapOf(kt.Elem, vt.Elem), args, func(v []any) any {
+			ks, vs := v[0].([]any), v[1].([]any)
+			if len(ks) != len(vs) {
+				return nil
+			}
+			m := &types.MapValue{Keys: []any{}, Values: []any{}}
+		next:
+			for i, k := range ks {
+				if k == nil {
+					return nil
+				}
+				for j, x := range m.Keys {
+					if compareValues(x, k, kt.Elem) == 0 {
+						m.Values[j] = vs[i]
+						continue next
+					}
+				}
+				m.Keys = append(m.Keys, k)
+				m.Values = append(m.Values, vs[i])
+			}
+			return m
+		}), nil
+	})
+	def("map_contains_key", 2, 2, "map_contains_key(map, key) -> boolean", func(c *checker, call *astCall, args []node) (node, error) {
+		t := args[0].typ()
+		if t.Kind != types.Map {
+			return nil, c.errAt(argPos(call, 0), "map_contains_key needs a map, got %s", t)
+		}
+		k, err := c.arg(call, args, 1, t.Key)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, types.BooleanType, []node{args[0], k}, func(v []any) any {
+			for _, x := range v[0].(*types.MapValue).Keys {
+				if x != nil && compareValues(x, v[1], t.Key) == 0 {
+					return true
+				}
+			}
+			return false
+		}), nil
+	})
+	def("typeof", 1, 1, "typeof(x) -> string: the Spark name of x's type", func(c *checker, call *astCall, args []node) (node, error) {
+		return &litNode{v: args[0].typ().String(), t: types.StringType}, nil
+	})
+}

@@ -242,3 +242,159 @@ func dateShift(sign int64) func(c *checker, call *astCall, args []node) (node, e
 		}), nil
 	}
 }
+
+// Truncation, epoch conversions and constructors.
+func init() {
+	def("date_trunc", 2, 2, "date_trunc(unit, ts) -> timestamp: YEAR/YYYY/YY, QUARTER, MONTH/MM/MON, WEEK (Monday), DAY/DD, HOUR, MINUTE, SECOND, MILLISECOND, MICROSECOND; NULL for other units", func(c *checker, call *astCall, args []node) (node, error) {
+		a, err := c.argsAs(call, args, types.StringType, types.TimestampType)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, types.TimestampType, a, func(v []any) any { return truncTimestamp(v[1].(int64), v[0].(string)) }), nil
+	})
+	def("trunc", 2, 2, "trunc(date, unit) -> date: YEAR/YYYY/YY, QUARTER, MONTH/MM/MON, WEEK (Monday); NULL for other units", func(c *checker, call *astCall, args []node) (node, error) {
+		a, err := c.argsAs(call, args, types.DateType, types.StringType)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, types.DateType, a, func(v []any) any {
+			switch strings.ToUpper(v[1].(string)) {
+			case "YEAR", "YYYY", "YY", "QUARTER", "MONTH", "MM", "MON", "WEEK":
+				return floorDiv(truncTimestamp(v[0].(int64)*microsPerDay, v[1].(string)).(int64), microsPerDay)
+			}
+			return nil
+		}), nil
+	})
+	def("weekofyear", 1, 1, "weekofyear(date) -> int: ISO-8601 week number", func(c *checker, call *astCall, args []node) (node, error) {
+		a, err := c.argsAs(call, args, types.DateType)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, types.IntType, a, func(v []any) any {
+			_, w := time.Unix(v[0].(int64)*86400, 0).UTC().ISOWeek()
+			return int64(w)
+		}), nil
+	})
+	epoch := func(name, doc string, in, out *types.Type, f func(int64) int64) {
+		def(name, 1, 1, doc, func(c *checker, call *astCall, args []node) (node, error) {
+			a, err := c.argsAs(call, args, in)
+			if err != nil {
+				return nil, err
+			}
+			return typed1(c, call, out, a, func(x int64, _ []any) (int64, bool) { return f(x), true }), nil
+		})
+	}
+	epoch("timestamp_millis", "timestamp_millis(ms) -> timestamp", types.LongType, types.TimestampType, func(x int64) int64 { return x * 1000 })
+	epoch("timestamp_seconds", "timestamp_seconds(s) -> timestamp (integral seconds)", types.LongType, types.TimestampType, func(x int64) int64 { return x * 1_000_000 })
+	epoch("timestamp_micros", "timestamp_micros(us) -> timestamp", types.LongType, types.TimestampType, func(x int64) int64 { return x })
+	epoch("unix_millis", "unix_millis(ts) -> bigint: milliseconds since the epoch (floored)", types.TimestampType, types.LongType, func(x int64) int64 { return floorDiv(x, 1000) })
+	epoch("unix_seconds", "unix_seconds(ts) -> bigint: seconds since the epoch (floored)", types.TimestampType, types.LongType, func(x int64) int64 { return floorDiv(x, 1_000_000) })
+	epoch("unix_micros", "unix_micros(ts) -> bigint", types.TimestampType, types.LongType, func(x int64) int64 { return x })
+	epoch("unix_date", "unix_date(date) -> int: days since 1970-01-01", types.DateType, types.IntType, func(x int64) int64 { return x })
+	epoch("date_from_unix_date", "date_from_unix_date(days) -> date", types.IntType, types.DateType, func(x int64) int64 { return x })
+	def("make_date", 3, 3, "make_date(year, month, day) -> date; NULL for an invalid date", func(c *checker, call *astCall, args []node) (node, error) {
+		a, err := c.argsAs(call, args, types.IntType)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, types.DateType, a, func(v []any) any {
+			d, ok := daysFromCivil(int(v[0].(int64)), int(v[1].(int64)), int(v[2].(int64)))
+			if !ok {
+				return nil
+			}
+			return d
+		}), nil
+	})
+	zone := func(name string, sign int64) {
+		def(name, 2, 2, name+"(ts, zone) -> timestamp: shifts a UTC timestamp by the zone's offset at that instant", func(c *checker, call *astCall, args []node) (node, error) {
+			a, err := c.argsAs(call, args, types.TimestampType, types.StringType)
+			if err != nil {
+				return nil, err
+			}
+			return c.scalar(call, types.TimestampType, a, func(v []any) any {
+				loc, ok := loadZone(v[1].(string))
+				if !ok {
+					return nil
+				}
+				us := v[0].(int64)
+				_, off := time.UnixMicro(us).In(loc).Zone()
+				if sign < 0 { // to_utc: the offset at the local wall time
+					_, off = time.UnixMicro(us - int64(off)*1_000_000).In(loc).Zone()
+				}
+				return us + sign*int64(off)*1_000_000
+			}), nil
+		})
+	}
+	zone("from_utc_timestamp", 1)
+	zone("to_utc_timestamp", -1)
+	def("months_between", 2, 3, "months_between(ts1, ts2[, roundOff=true]) -> double: whole months when the days match or both are month ends, else the fraction on a 31-day month, rounded to 8 digits", func(c *checker, call *astCall, args []node) (node, error) {
+		a, err := c.argsAs(call, args, types.TimestampType, types.TimestampType, types.BooleanType)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, types.DoubleType, a, func(v []any) any {
+			round := len(v) < 3 || v[2].(bool)
+			return monthsBetween(v[0].(int64), v[1].(int64), round)
+		}), nil
+	})
+}
+
+func loadZone(z string) (*time.Location, bool) {
+	switch strings.ToUpper(z) {
+	case "UTC", "Z", "GMT":
+		return time.UTC, true
+	}
+	if off, n, ok := parseZone(z); ok && n == len(z) {
+		return time.FixedZone(z, off), true
+	}
+	loc, err := time.LoadLocation(z)
+	return loc, err == nil
+}
+
+// truncTimestamp implements date_trunc's units on microseconds (UTC).
+func truncTimestamp(us int64, unit string) any {
+	days := floorDiv(us, microsPerDay)
+	y, m, _ := civilFromDays(days)
+	switch strings.ToUpper(unit) {
+	case "YEAR", "YYYY", "YY":
+		return daysFromCivilFast(y, 1, 1) * microsPerDay
+	case "QUARTER":
+		return daysFromCivilFast(y, (m-1)/3*3+1, 1) * microsPerDay
+	case "MONTH", "MM", "MON":
+		return daysFromCivilFast(y, m, 1) * microsPerDay
+	case "WEEK": // weeks start on Monday; 1970-01-01 was a Thursday
+		return (days - floorMod(days+3, 7)) * microsPerDay
+	case "DAY", "DD":
+		return days * microsPerDay
+	case "HOUR":
+		return us - floorMod(us, 3_600_000_000)
+	case "MINUTE":
+		return us - floorMod(us, 60_000_000)
+	case "SECOND":
+		return us - floorMod(us, 1_000_000)
+	case "MILLISECOND":
+		return us - floorMod(us, 1000)
+	case "MICROSECOND":
+		return us
+	}
+	return nil
+}
+
+func monthsBetween(t1, t2 int64, round bool) float64 {
+	d1, d2 := floorDiv(t1, microsPerDay), floorDiv(t2, microsPerDay)
+	y1, m1, day1 := civilFromDays(d1)
+	y2, m2, day2 := civilFromDays(d2)
+	months := float64((y1-y2)*12 + int64(m1-m2))
+	last1 := day1 == monthDays(y1, m1)
+	last2 := day2 == monthDays(y2, m2)
+	if day1 == day2 || last1 && last2 {
+		return months
+	}
+	sec1 := float64(day1)*86400 + float64(floorMod(t1, microsPerDay))/1e6
+	sec2 := float64(day2)*86400 + float64(floorMod(t2, microsPerDay))/1e6
+	r := months + (sec1-sec2)/(31*86400)
+	if round {
+		return roundDecimal(r, 8, 64, false)
+	}
+	return r
+}

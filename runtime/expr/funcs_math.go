@@ -293,3 +293,88 @@ func (randNode) evalVec(ctx *batchCtx) vec {
 	}
 	return colVec(out)
 }
+
+// Trigonometry, constants and integer helpers.
+func init() {
+	for name, f := range map[string]func(float64) float64{
+		"sin": math.Sin, "cos": math.Cos, "tan": math.Tan, "asin": math.Asin, "acos": math.Acos, "atan": math.Atan,
+		"sinh": math.Sinh, "cosh": math.Cosh, "tanh": math.Tanh, "rint": math.RoundToEven,
+		"degrees": func(x float64) float64 { return x * 180 / math.Pi }, "radians": func(x float64) float64 { return x / 180 * math.Pi },
+		"expm1": math.Expm1, "log1p": func(x float64) float64 {
+			if x <= -1 {
+				return math.NaN() // replaced by NULL below
+			}
+			return math.Log1p(x)
+		},
+	} {
+		f, name := f, name
+		def(name, 1, 1, name+"(x) -> double", doubleFn(func(v []float64) any {
+			r := f(v[0])
+			if name == "log1p" && v[0] <= -1 {
+				return nil
+			}
+			return r
+		}))
+	}
+	def("atan2", 2, 2, "atan2(y, x) -> double", doubleFn(func(v []float64) any { return math.Atan2(v[0], v[1]) }))
+	def("hypot", 2, 2, "hypot(x, y) -> double", doubleFn(func(v []float64) any { return math.Hypot(v[0], v[1]) }))
+	def("pi", 0, 0, "pi() -> double", func(c *checker, call *astCall, args []node) (node, error) {
+		return &litNode{v: math.Pi, t: types.DoubleType}, nil
+	})
+	def("e", 0, 0, "e() -> double", func(c *checker, call *astCall, args []node) (node, error) {
+		return &litNode{v: math.E, t: types.DoubleType}, nil
+	})
+	def("mod", 2, 2, "mod(x, y) -> wider type: x % y; NULL when y = 0", func(c *checker, call *astCall, args []node) (node, error) {
+		return c.arithmetic(&astBinary{p: call.p, op: "%", l: call.args[0], r: call.args[1]}, args[0], args[1])
+	})
+	def("negative", 1, 1, "negative(x) -> type of x: -x", func(c *checker, call *astCall, args []node) (node, error) {
+		return c.unaryOn(&astUnary{p: call.p, op: "-", x: call.args[0]}, args[0])
+	})
+	def("positive", 1, 1, "positive(x) -> type of x: x", func(c *checker, call *astCall, args []node) (node, error) {
+		return c.unaryOn(&astUnary{p: call.p, op: "+", x: call.args[0]}, args[0])
+	})
+	shift := func(name, doc string, f func(x, n int64, k types.Kind) int64) {
+		def(name, 2, 2, name+"(x, n) -> type of x (int or bigint): "+doc, func(c *checker, call *astCall, args []node) (node, error) {
+			x := args[0]
+			if !x.typ().IsIntegral() {
+				return nil, c.errAt(argPos(call, 0), "argument 1 of %s must be an integer, got %s", name, x.typ())
+			}
+			if x.typ().Kind != types.Long {
+				x = c.cast(x, types.IntType)
+			}
+			n, err := c.arg(call, args, 1, types.IntType)
+			if err != nil {
+				return nil, err
+			}
+			k := x.typ().Kind
+			return c.scalar(call, x.typ(), []node{x, n}, func(v []any) any { return f(v[0].(int64), v[1].(int64), k) }), nil
+		})
+	}
+	// Java masks the shift distance to the operand width.
+	width := func(k types.Kind) int64 {
+		if k == types.Long {
+			return 63
+		}
+		return 31
+	}
+	shift("shiftleft", "x << n", func(x, n int64, k types.Kind) int64 { return wrapInt(x<<(n&width(k)), k) })
+	shift("shiftright", "x >> n (arithmetic)", func(x, n int64, k types.Kind) int64 { return x >> (n & width(k)) })
+	shift("shiftrightunsigned", "x >>> n (logical)", func(x, n int64, k types.Kind) int64 {
+		if k == types.Long {
+			return int64(uint64(x) >> (n & 63))
+		}
+		return wrapInt(int64(uint32(x)>>(n&31)), k)
+	})
+	def("nanvl", 2, 2, "nanvl(x, y) -> double: y if x is NaN, else x", func(c *checker, call *astCall, args []node) (node, error) {
+		a, err := c.argsAs(call, args, types.DoubleType)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalarNullSafe(call, types.DoubleType, a, func(v []any) any {
+			if v[0] != nil && math.IsNaN(v[0].(float64)) {
+				return v[1]
+			}
+			return v[0]
+		}), nil
+	})
+}

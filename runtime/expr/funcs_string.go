@@ -352,7 +352,7 @@ func compileRegex(p string) *regexp.Regexp {
 		re, _ := v.(*regexp.Regexp)
 		return re
 	}
-	re, err := regexp.Compile(p)
+	re, err := compileJavaRegex(p)
 	if err != nil {
 		re = nil
 	}
@@ -374,7 +374,7 @@ func (c *checker) regexArg(n node, pos int) (*regexp.Regexp, bool, error) {
 	if !ok || l.v == nil {
 		return nil, false, nil
 	}
-	re, err := regexp.Compile(l.v.(string))
+	re, err := compileJavaRegex(l.v.(string))
 	if err != nil {
 		return nil, false, c.errAt(pos, "invalid regular expression %q: %v (patterns use Go's RE2 syntax: no lookaround or backreferences)", l.v, err)
 	}
@@ -702,3 +702,134 @@ func utf8Valid(b []byte) string {
 }
 
 var _ = strconv.Itoa
+
+// More string functions: search, translate, code points, predicates.
+func init() {
+	def("locate", 2, 3, "locate(substr, str[, pos=1]) -> int: 1-based position of substr in str at or after pos, 0 if none", buildLocate)
+	def("position", 2, 3, "position(substr, str[, pos=1]) -> int: same as locate", buildLocate)
+	def("translate", 3, 3, "translate(str, from, to) -> string: replaces each character of from by the one at the same place in to, deleting those without one", func(c *checker, call *astCall, args []node) (node, error) {
+		a, err := c.argsAs(call, args, types.StringType)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, types.StringType, a, func(v []any) any {
+			from, to := []rune(v[1].(string)), []rune(v[2].(string))
+			m := map[rune]rune{}
+			for i, r := range from {
+				if _, seen := m[r]; seen {
+					continue // the first occurrence wins
+				}
+				if i < len(to) {
+					m[r] = to[i]
+				} else {
+					m[r] = -1
+				}
+			}
+			var sb strings.Builder
+			for _, r := range v[0].(string) {
+				if t, ok := m[r]; ok {
+					if t >= 0 {
+						sb.WriteRune(t)
+					}
+					continue
+				}
+				sb.WriteRune(r)
+			}
+			return sb.String()
+		}), nil
+	})
+	def("ascii", 1, 1, "ascii(str) -> int: code point of the first character, 0 for ''", func(c *checker, call *astCall, args []node) (node, error) {
+		a, err := c.argsAs(call, args, types.StringType)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, types.IntType, a, func(v []any) any {
+			r, n := utf8.DecodeRuneInString(v[0].(string))
+			if n == 0 {
+				return int64(0)
+			}
+			return int64(r)
+		}), nil
+	})
+	def("chr,char", 1, 1, "chr(n) -> string: the character n mod 256 (Latin-1); '' for negative n", func(c *checker, call *astCall, args []node) (node, error) {
+		a, err := c.argsAs(call, args, types.LongType)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, types.StringType, a, func(v []any) any {
+			n := v[0].(int64)
+			if n < 0 {
+				return ""
+			}
+			return string(rune(n % 256))
+		}), nil
+	})
+	strPred := func(name, doc string, f func(s, x string) bool) {
+		def(name, 2, 2, name+"(str, x) -> boolean: "+doc, func(c *checker, call *astCall, args []node) (node, error) {
+			a, err := c.argsAs(call, args, types.StringType)
+			if err != nil {
+				return nil, err
+			}
+			return c.scalar(call, types.BooleanType, a, func(v []any) any { return f(v[0].(string), v[1].(string)) }), nil
+		})
+	}
+	strPred("startswith", "str begins with x", strings.HasPrefix)
+	strPred("endswith", "str ends with x", strings.HasSuffix)
+	strPred("contains", "x occurs in str", strings.Contains)
+	def("split_part", 3, 3, "split_part(str, delim, n) -> string: the n-th part (1-based, negative from the end) split on the literal delim; '' when out of range", func(c *checker, call *astCall, args []node) (node, error) {
+		a, err := c.argsAs(call, args, types.StringType, types.StringType, types.IntType)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, types.StringType, a, func(v []any) any {
+			s, d, n := v[0].(string), v[1].(string), v[2].(int64)
+			if n == 0 {
+				return nil // Spark raises an error for index 0
+			}
+			parts := []string{s}
+			if d != "" {
+				parts = strings.Split(s, d)
+			}
+			if n < 0 {
+				n += int64(len(parts)) + 1
+			}
+			if n < 1 || n > int64(len(parts)) {
+				return ""
+			}
+			return parts[n-1]
+		}), nil
+	})
+	def("octet_length", 1, 1, "octet_length(str|binary) -> int: bytes", func(c *checker, call *astCall, args []node) (node, error) {
+		a, err := c.arg(call, args, 0, types.BinaryType)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, types.IntType, []node{a}, func(v []any) any { return int64(len(v[0].([]byte))) }), nil
+	})
+}
+
+func buildLocate(c *checker, call *astCall, args []node) (node, error) {
+	a, err := c.argsAs(call, args, types.StringType, types.StringType, types.IntType)
+	if err != nil {
+		return nil, err
+	}
+	return c.scalar(call, types.IntType, a, func(v []any) any {
+		sub, s := v[0].(string), v[1].(string)
+		pos := int64(1)
+		if len(v) > 2 {
+			pos = v[2].(int64)
+		}
+		if pos < 1 {
+			return int64(0)
+		}
+		rs := []rune(s)
+		if pos-1 > int64(len(rs)) {
+			return int64(0)
+		}
+		i := strings.Index(string(rs[pos-1:]), sub)
+		if i < 0 {
+			return int64(0)
+		}
+		return pos + int64(runeLen(string(rs[pos-1:])[:i]))
+	}), nil
+}

@@ -193,6 +193,12 @@ func (c *checker) unary(a *astUnary) (node, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.unaryOn(a, x)
+}
+
+// unaryOn types a unary operator over an already checked operand.
+func (c *checker) unaryOn(a *astUnary, x node) (node, error) {
+	var err error
 	switch a.op {
 	case "not":
 		if x, err = c.implicit(x, types.BooleanType, a.x.position(), "the operand of NOT"); err != nil {
