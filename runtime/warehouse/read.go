@@ -172,11 +172,30 @@ func (r *Reader) ReadAll() (*types.Batch, error) {
 			return nil, err
 		}
 		for i, c := range b.Cols {
-			for j := 0; j < c.Len(); j++ {
-				all.Cols[i].Append(c.Value(j))
-			}
+			appendColumn(all.Cols[i], c)
 		}
 	}
+}
+
+// appendColumn appends all of src to dst (same type) without boxing.
+func appendColumn(dst, src *types.Column) {
+	n := dst.Len()
+	if src.Nulls != nil || dst.Nulls != nil {
+		if dst.Nulls == nil {
+			dst.Nulls = make([]bool, n, n+src.Len())
+		}
+		if src.Nulls != nil {
+			dst.Nulls = append(dst.Nulls, src.Nulls...)
+		} else {
+			dst.Nulls = append(dst.Nulls, make([]bool, src.Len())...)
+		}
+	}
+	dst.Bools = append(dst.Bools, src.Bools...)
+	dst.Ints = append(dst.Ints, src.Ints...)
+	dst.Floats = append(dst.Floats, src.Floats...)
+	dst.Strs = append(dst.Strs, src.Strs...)
+	dst.Bytes = append(dst.Bytes, src.Bytes...)
+	dst.Values = append(dst.Values, src.Values...)
 }
 
 func (r *Reader) open(pf partFile) (*openFile, error) {
