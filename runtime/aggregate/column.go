@@ -222,6 +222,12 @@ func (c *columnAgg) updateInner(slot *State, col *types.Column, row int, ts int6
 			addBoxed(ls.subs[i], ts, e)
 		}
 	case modeMap:
+		// any non-null map initialises the IR, even an empty one (Chronon's MapColumnAggregator), so
+		// it finalizes to {} rather than null
+		if *slot == nil {
+			*slot = &keyedState{m: map[string]State{}}
+		}
+		m := (*slot).(*keyedState).m
 		mv := col.Values[row].(*types.MapValue)
 		for i, key := range mv.Keys {
 			v := mv.Values[i]
@@ -229,10 +235,6 @@ func (c *columnAgg) updateInner(slot *State, col *types.Column, row int, ts int6
 			if v == nil || !ok {
 				continue
 			}
-			if *slot == nil {
-				*slot = &keyedState{m: map[string]State{}}
-			}
-			m := (*slot).(*keyedState).m
 			sub := m[ks]
 			if sub == nil {
 				sub = c.newState()

@@ -304,8 +304,8 @@ func refPart(p Part, in *types.Type, b *types.Batch, schema types.Schema, evs []
 					}
 				}
 			}
-			if len(per) == 0 {
-				return nil
+			if len(vs) == 0 {
+				return nil // any non-null map, even {}, initialises the IR
 			}
 			keys := make([]string, 0, len(per))
 			for k := range per {
