@@ -1,7 +1,6 @@
 package aggregate
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/chronon-go/chronon/runtime/types"
@@ -105,13 +104,13 @@ func (a *Aggregator) UpdateBase(i int, slot *State, b *types.Batch, row int, ts 
 	a.bases[i].update(slot, b, row, ts)
 }
 
-// Delete retracts row from ir; every aggregation must be deletable (SUM, COUNT, AVERAGE, HISTOGRAM).
+// Delete retracts row from ir (entity mutations with is_before). As in Chronon, only the deletable
+// aggregations (SUM, COUNT, AVERAGE, HISTOGRAM) change; the others ignore retractions.
 func (a *Aggregator) Delete(ir []State, b *types.Batch, row int) error {
 	for i, c := range a.bases {
-		if !c.k.deletable() {
-			return fmt.Errorf("aggregation %s of column %q cannot delete (only SUM, COUNT, AVERAGE and HISTOGRAM can)", c.op, c.name)
+		if c.k.deletable() {
+			c.remove(&ir[i], b, row)
 		}
-		c.remove(&ir[i], b, row)
 	}
 	return a.err
 }

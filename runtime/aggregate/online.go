@@ -156,10 +156,9 @@ func (o *Online) Query(b *BatchIR, batchEnd int64, stream Events, q, minStreamTs
 				continue
 			}
 			if stream.IsBefore != nil && stream.IsBefore[i] {
-				if !c.k.deletable() {
-					return fmt.Errorf("aggregation %s of column %q cannot retract mutations (only SUM, COUNT, AVERAGE and HISTOGRAM can)", c.op, c.name)
+				if c.k.deletable() { // others ignore retractions, as Chronon does
+					c.remove(&acc, stream.Batch, stream.row(i))
 				}
-				c.remove(&acc, stream.Batch, stream.row(i))
 				continue
 			}
 			c.update(&acc, stream.Batch, stream.row(i), ts)
