@@ -193,3 +193,33 @@ func TestJavaDouble(t *testing.T) {
 		}
 	}
 }
+
+// Retractions reach every container shape: element_wise positions and map keys.
+func TestDeleteContainers(t *testing.T) {
+	schema := types.Schema{
+		{Name: "e", Type: types.ListOf(types.LongType)},
+		{Name: "m", Type: types.MapOf(types.StringType, types.LongType)},
+	}
+	b := types.NewBatch(schema, 2)
+	b.Cols[0].Append([]any{int64(1), int64(2)})
+	b.Cols[0].Append([]any{int64(10), int64(20)})
+	b.Cols[1].Append(&types.MapValue{Keys: []any{"a"}, Values: []any{int64(1)}})
+	b.Cols[1].Append(&types.MapValue{Keys: []any{"a", "b"}, Values: []any{int64(5), int64(7)}})
+	a, err := New([]*api.Aggregation{
+		ew(agg(api.Operation_SUM, "e", nil, nil)),
+		agg(api.Operation_COUNT, "m", nil, nil),
+	}, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ir := make([]State, a.NumBases())
+	a.Update(ir, b, 0, 0)
+	a.Update(ir, b, 1, 0)
+	if err := a.Delete(ir, b, 0); err != nil {
+		t.Fatal(err)
+	}
+	got := fmtValue(a.FinalizePart(0, ir[0])) + " " + fmtValue(a.FinalizePart(1, ir[1]))
+	if want := `[10, 20] {"a": 1, "b": 1}`; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}

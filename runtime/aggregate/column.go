@@ -245,30 +245,34 @@ func (c *columnAgg) updateInner(slot *State, col *types.Column, row int, ts int6
 	}
 }
 
-// remove retracts row from *slot (deletable ops only; mutation is_before rows).
+// remove retracts row from *slot (deletable ops only; mutation is_before rows). It mirrors update:
+// a retraction into an empty IR starts from the inverse (e.g. a count of -1), as in Chronon.
 func (c *columnAgg) remove(slot *State, b *types.Batch, row int) {
 	col := b.Cols[c.in]
 	if col.IsNull(row) {
 		return
 	}
-	target := slot
-	if c.bucket >= 0 {
-		bc := b.Cols[c.bucket]
-		if bc.IsNull(row) {
-			return
-		}
-		if *slot == nil {
-			*slot = &keyedState{m: map[string]State{}}
-		}
-		ks := (*slot).(*keyedState)
-		sub := ks.m[bc.Strs[row]]
-		defer func() {
-			if sub != nil {
-				ks.m[bc.Strs[row]] = sub
-			}
-		}()
-		target = &sub
+	if c.bucket < 0 {
+		c.removeInner(slot, col, row)
+		return
 	}
+	bc := b.Cols[c.bucket]
+	if bc.IsNull(row) {
+		return
+	}
+	if *slot == nil {
+		*slot = &keyedState{m: map[string]State{}}
+	}
+	m := (*slot).(*keyedState).m
+	key := bc.Strs[row]
+	sub := m[key]
+	c.removeInner(&sub, col, row)
+	if sub != nil {
+		m[key] = sub
+	}
+}
+
+func (c *columnAgg) removeInner(slot *State, col *types.Column, row int) {
 	del := func(slot *State, v any) {
 		if *slot == nil {
 			*slot = c.newState()
@@ -277,30 +281,45 @@ func (c *columnAgg) remove(slot *State, b *types.Batch, row int) {
 	}
 	switch c.mode {
 	case modeDirect:
-		del(target, col.Value(row))
+		del(slot, col.Value(row))
 	case modeVector:
 		for _, e := range col.Values[row].([]any) {
 			if e != nil {
-				del(target, e)
+				del(slot, e)
 			}
 		}
+	case modeElementWise:
+		l := col.Values[row].([]any)
+		if slices.Contains(l, nil) {
+			c.setErr("element_wise input has a null element")
+			return
+		}
+		if *slot == nil {
+			*slot = &listState{subs: make([]State, len(l))}
+		}
+		ls := (*slot).(*listState)
+		if len(ls.subs) != len(l) {
+			c.setErr("element_wise inputs have different lengths (%d and %d)", len(ls.subs), len(l))
+			return
+		}
+		for i, e := range l {
+			del(&ls.subs[i], e)
+		}
 	case modeMap:
+		if *slot == nil {
+			*slot = &keyedState{m: map[string]State{}}
+		}
+		m := (*slot).(*keyedState).m
 		mv := col.Values[row].(*types.MapValue)
 		for i, key := range mv.Keys {
 			ks, ok := key.(string)
 			if mv.Values[i] == nil || !ok {
 				continue
 			}
-			if *target == nil {
-				*target = &keyedState{m: map[string]State{}}
-			}
-			m := (*target).(*keyedState).m
 			sub := m[ks]
 			del(&sub, mv.Values[i])
 			m[ks] = sub
 		}
-	case modeElementWise:
-		c.setErr("element_wise aggregations cannot delete")
 	}
 }
 
