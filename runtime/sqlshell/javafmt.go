@@ -1,18 +1,41 @@
 package sqlshell
 
 import (
+	"fmt"
 	"strings"
 )
 
 // javaCalls are Spark functions whose second argument is a Java date pattern; when it is a string
 // literal the call is replaced by DuckDB's equivalent with the pattern translated (%a = first
 // argument, %f = translated pattern literal).
+// (Formatting, from_unixtime and date_format, is a macro instead: see javaFormatMacro.)
 var javaCalls = map[string]string{
-	"from_unixtime":     "strftime(make_timestamp(CAST((%a) AS BIGINT) * 1000000), %f)",
-	"date_format":       "strftime(CAST((%a) AS TIMESTAMP), %f)",
 	"unix_timestamp":    "CAST(epoch(try_strptime(CAST((%a) AS VARCHAR), %f)) AS BIGINT)",
 	"to_unix_timestamp": "CAST(epoch(try_strptime(CAST((%a) AS VARCHAR), %f)) AS BIGINT)",
 	"to_date":           "CAST(try_strptime(CAST((%a) AS VARCHAR), %f) AS DATE)",
+}
+
+// javaTokens are the Java pattern letters formatting understands, longest first per letter, with
+// the strftime code of each.
+var javaTokens = [][2]string{
+	{"yyyy", "%Y"}, {"yy", "%y"}, {"MMMM", "%B"}, {"MMM", "%b"}, {"MM", "%m"}, {"dd", "%d"},
+	{"HH", "%H"}, {"hh", "%I"}, {"mm", "%M"}, {"ss", "%S"}, {"SSS", "%g"}, {"EEEE", "%A"}, {"EEE", "%a"},
+	{"a", "%p"}, {"M", "%-m"}, {"d", "%-d"}, {"H", "%-H"}, {"m", "%-M"}, {"s", "%-S"},
+}
+
+// javaFormatMacro formats a timestamp with a Java pattern that need not be constant (DuckDB's
+// strftime wants a constant format): each pattern token becomes a placeholder character first, so
+// replacing one token cannot touch another or its text (e.g. the M of "Mar"), then each placeholder
+// becomes the formatted field.
+func javaFormatMacro() string {
+	expr := "f"
+	for i, t := range javaTokens {
+		expr = fmt.Sprintf("replace(%s, '%s', chr(%d))", expr, t[0], i+1)
+	}
+	for i, t := range javaTokens {
+		expr = fmt.Sprintf("replace(%s, chr(%d), strftime(t, '%s'))", expr, i+1, t[1])
+	}
+	return "CREATE OR REPLACE MACRO chronon_java_format(t, f) AS " + expr
 }
 
 // JavaToStrftime translates a Java DateTimeFormatter/SimpleDateFormat pattern to strftime codes.

@@ -4,9 +4,13 @@ package sqlshell
 // differs (docs/sql.md lists them). Macros are expanded before binding, so aggregates inside work.
 // Timestamps are UTC (the session's zone), like Chronon's Spark sessions.
 var sparkMacros = []string{
-	// Two-argument forms with a Java pattern (date_format(x, 'yyyy-MM-dd')) are rewritten in the SQL text
-	// (see javaCalls): DuckDB's strftime/strptime need a constant format, which a macro cannot pass on.
-	`CREATE OR REPLACE MACRO from_unixtime(s) AS strftime(make_timestamp(CAST(s AS BIGINT) * 1000000), '%Y-%m-%d %H:%M:%S')`,
+	// Parsing with a Java pattern (unix_timestamp(s, 'dd/MM/yyyy')) is rewritten in the SQL text (see
+	// javaCalls): DuckDB's strptime needs a constant format, which a macro cannot pass on. Formatting
+	// goes through chronon_java_format, which takes any pattern. Seconds are truncated as in Spark.
+	javaFormatMacro(),
+	`CREATE OR REPLACE MACRO from_unixtime(s) AS strftime(make_timestamp(CAST(trunc(s) AS BIGINT) * 1000000), '%Y-%m-%d %H:%M:%S'),
+		(s, f) AS chronon_java_format(make_timestamp(CAST(trunc(s) AS BIGINT) * 1000000), f)`,
+	`CREATE OR REPLACE MACRO date_format(x, f) AS chronon_java_format(CAST(x AS TIMESTAMP), f)`,
 	`CREATE OR REPLACE MACRO unix_timestamp() AS CAST(epoch(current_timestamp) AS BIGINT),
 		(s) AS CAST(epoch(TRY_CAST(s AS TIMESTAMP)) AS BIGINT)`,
 	`CREATE OR REPLACE MACRO to_unix_timestamp(s) AS unix_timestamp(s)`,
