@@ -18,8 +18,11 @@ test: ## run every test (what CI runs)
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
-quickstart: build ## compile the quickstart repository and show what was written
-	./$(BIN) compile --chronon-root $(ROOT)
+quickstart: build ## compile, import the sample data and backfill the training set (embedded defaults)
+	./$(BIN) compile
+	for t in purchases returns users checkouts; do ./$(BIN) import --table data.$$t data/quickstart/$$t.csv || exit 1; done
+	./$(BIN) run --mode backfill --conf production/joins/quickstart/training_set.v1 --ds 2023-11-30
+	./$(BIN) sql --format table "SELECT user_id, ts, quickstart_purchases_v1_purchase_price_sum_30d, quickstart_returns_v1_refund_amt_sum_30d, quickstart_users_v1_email_verified, ds FROM default.quickstart_training_set_v1 ORDER BY user_id, ts LIMIT 5"
 
 bench: ## run the benchmarks (compile, ...)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
