@@ -14,8 +14,10 @@ import (
 func readNested(chunks []parquet.ColumnChunk, fc fileColumn, col *types.Column) error {
 	leaves := make([][]parquet.Value, len(chunks))
 	for i, ch := range chunks {
-		err := readValues(ch, func(v parquet.Value) error {
-			leaves[i] = append(leaves[i], v.Clone())
+		err := readValues(ch, func(vs []parquet.Value) error {
+			for _, v := range vs {
+				leaves[i] = append(leaves[i], v.Clone())
+			}
 			return nil
 		})
 		if err != nil {

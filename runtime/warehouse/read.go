@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"os"
 	"slices"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
@@ -332,12 +333,21 @@ func (r *Reader) readRowGroup(rg parquet.RowGroup) (*types.Batch, error) {
 			if fc.node.Optional() {
 				maxDef = 1
 			}
-			err := readValues(chunks[fc.leaf], func(v parquet.Value) error {
-				if v.DefinitionLevel() < maxDef {
-					col.AppendNull()
+			err := readValues(chunks[fc.leaf], func(vs []parquet.Value) error {
+				if col.Type.Kind == types.String {
+					appendStrings(col, vs, maxDef)
 					return nil
 				}
-				return appendLeaf(col, v, fc.decs[0])
+				for _, v := range vs {
+					if v.DefinitionLevel() < maxDef {
+						col.AppendNull()
+						continue
+					}
+					if err := appendLeaf(col, v, fc.decs[0]); err != nil {
+						return err
+					}
+				}
+				return nil
 			})
 			if err != nil {
 				return nil, fmt.Errorf("column %s: %w", r.schema[i].Name, err)
@@ -354,9 +364,9 @@ func (r *Reader) readRowGroup(rg parquet.RowGroup) (*types.Batch, error) {
 	return b, nil
 }
 
-// readValues calls fn for every value of a column chunk, page by page (dictionary pages included:
-// parquet-go resolves indexes to values).
-func readValues(chunk parquet.ColumnChunk, fn func(parquet.Value) error) error {
+// readValues calls fn with the values of a column chunk, a slice at a time, page by page (dictionary
+// pages included: parquet-go resolves indexes to values). The slice is reused after fn returns.
+func readValues(chunk parquet.ColumnChunk, fn func([]parquet.Value) error) error {
 	pages := chunk.Pages()
 	defer pages.Close()
 	buf := make([]parquet.Value, 1024)
@@ -371,8 +381,8 @@ func readValues(chunk parquet.ColumnChunk, fn func(parquet.Value) error) error {
 		vr := p.Values()
 		for {
 			k, err := vr.ReadValues(buf)
-			for _, v := range buf[:k] {
-				if ferr := fn(v); ferr != nil {
+			if k > 0 {
+				if ferr := fn(buf[:k]); ferr != nil {
 					parquet.Release(p)
 					return ferr
 				}
@@ -486,6 +496,28 @@ func boxed(v parquet.Value, d leafDecoder, t *types.Type) (any, error) {
 		return slices.Clone(v.ByteArray()), nil
 	}
 	return nil, fmt.Errorf("%w %s for %s", errBadValue, v.Kind(), t)
+}
+
+// appendStrings appends string values with one allocation per slice: the bytes are copied into one
+// buffer the strings share (page buffers are reused, so they must be copied anyway).
+func appendStrings(c *types.Column, vs []parquet.Value, maxDef int) {
+	n := 0
+	for _, v := range vs {
+		n += len(v.ByteArray())
+	}
+	arena := make([]byte, 0, n)
+	for _, v := range vs {
+		if v.DefinitionLevel() < maxDef {
+			c.AppendNull()
+			continue
+		}
+		if c.Nulls != nil {
+			c.Nulls = append(c.Nulls, false)
+		}
+		start := len(arena)
+		arena = append(arena, v.ByteArray()...)
+		c.Strs = append(c.Strs, unsafe.String(unsafe.SliceData(arena[start:]), len(arena)-start))
+	}
 }
 
 // appendLeaf appends a present value to a primitive column without boxing the common cases.
