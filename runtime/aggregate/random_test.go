@@ -589,34 +589,41 @@ func TestRandomSawtooth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		span := 4 * DayMillis
-		b, ts := randEvents(r, base, span)
-		var qs []int64
-		for range 1 + r.IntN(12) {
-			switch {
-			case daily:
-				qs = append(qs, Floor(randTime(r, base, span+DayMillis), DayMillis)) // snapshot ends are midnights
-			case len(ts) > 0 && r.IntN(3) == 0:
-				qs = append(qs, ts[r.IntN(len(ts))]+int64(r.IntN(2))) // at an event, or 1ms after
-			default:
-				qs = append(qs, randTime(r, base, span+DayMillis))
+		// several keys through one Sawtooth: its reused scratch state must not leak between keys
+		for key := range 1 + r.IntN(3) {
+			span := 4 * DayMillis
+			b, ts := randEvents(r, base, span)
+			var qs []int64
+			nq := 1 + r.IntN(12)
+			if r.IntN(4) == 0 {
+				nq = 60 // dense queries keep the sliding hop merge on its incremental path
 			}
-		}
-		slices.Sort(qs)
-		rows, sorted := SortEvents(ts)
-		out := types.NewBatch(a.OutputSchema(), len(qs))
-		if err := st.Compute(Events{Batch: b, Rows: rows, Ts: sorted}, qs, out); err != nil {
-			t.Fatal(err)
-		}
-		evs := refEvents(ts)
-		for qi, q := range qs {
-			for pi, p := range a.Parts() {
-				in := randSchema[randSchema.Index(p.InputColumn)].Type
-				want := refPart(p, in, b, randSchema, evs, q, res, nil)
-				got := out.Cols[pi].Value(qi)
-				if !approxEqual(p.Operation, got, want) {
-					t.Fatalf("seed %d iteration %d: %s at %s (%d): got %s, want %s\nevents: %s",
-						s, it, OutputColumnName(p), fmtTs(q), q, fmtValue(got), fmtValue(want), dumpEvents(b, ts))
+			for range nq {
+				switch {
+				case daily:
+					qs = append(qs, Floor(randTime(r, base, span+DayMillis), DayMillis)) // snapshot ends are midnights
+				case len(ts) > 0 && r.IntN(3) == 0:
+					qs = append(qs, ts[r.IntN(len(ts))]+int64(r.IntN(2))) // at an event, or 1ms after
+				default:
+					qs = append(qs, randTime(r, base, span+DayMillis))
+				}
+			}
+			slices.Sort(qs)
+			rows, sorted := SortEvents(ts)
+			out := types.NewBatch(a.OutputSchema(), len(qs))
+			if err := st.Compute(Events{Batch: b, Rows: rows, Ts: sorted}, qs, out); err != nil {
+				t.Fatal(err)
+			}
+			evs := refEvents(ts)
+			for qi, q := range qs {
+				for pi, p := range a.Parts() {
+					in := randSchema[randSchema.Index(p.InputColumn)].Type
+					want := refPart(p, in, b, randSchema, evs, q, res, nil)
+					got := out.Cols[pi].Value(qi)
+					if !approxEqual(p.Operation, got, want) {
+						t.Fatalf("seed %d iteration %d key %d: %s at %s (%d): got %s, want %s\nevents: %s",
+							s, it, key, OutputColumnName(p), fmtTs(q), q, fmtValue(got), fmtValue(want), dumpEvents(b, ts))
+					}
 				}
 			}
 		}
