@@ -69,6 +69,10 @@ func normalize(v any, t *types.Type) (any, error) {
 			return x, nil
 		case time.Time:
 			return x.UnixMicro(), nil
+		case string:
+			if ts, ok := parseTimestamp(x); ok {
+				return ts, nil
+			}
 		}
 		return bad()
 	case types.Float, types.Double:
