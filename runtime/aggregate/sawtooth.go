@@ -27,11 +27,15 @@ func (e Events) row(i int) int {
 	return int(e.Rows[i])
 }
 
-// SortEvents returns the row order of b sorted by ts, stable so equal timestamps keep scan order.
+// SortEvents returns the row order for ts sorted ascending and the sorted times; the sort is stable so
+// equal timestamps keep scan order. The same helper orders query times (map results back by rows).
 func SortEvents(ts []int64) (rows []int32, sorted []int64) {
 	rows = make([]int32, len(ts))
 	for i := range rows {
 		rows[i] = int32(i)
+	}
+	if slices.IsSorted(ts) {
+		return rows, ts // already in order (common for time-partitioned sources)
 	}
 	slices.SortStableFunc(rows, func(a, b int32) int {
 		switch {
