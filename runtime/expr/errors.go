@@ -32,6 +32,15 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s\n  %s\n  %s^", e.Msg, line, strings.Repeat(" ", col))
 }
 
+// LineCol returns the 1-based line and column (in characters) of the error position, for callers
+// that report file:line:col locations of expressions embedded in configuration files.
+func (e *Error) LineCol() (line, col int) {
+	p := min(e.Pos, len(e.Src))
+	line = strings.Count(e.Src[:p], "\n") + 1
+	start := strings.LastIndexByte(e.Src[:p], '\n') + 1
+	return line, utf8.RuneCountInString(e.Src[start:p]) + 1
+}
+
 func errorf(src string, pos int, format string, args ...any) *Error {
 	return &Error{Msg: fmt.Sprintf(format, args...), Src: src, Pos: pos}
 }
