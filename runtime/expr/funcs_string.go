@@ -4,7 +4,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -343,27 +342,18 @@ func buildPad(c *checker, call *astCall, args []node) (node, error) {
 
 // Patterns are Java regexes in Spark; we compile them with Go's RE2, which agrees on the common
 // syntax but has no backreferences or lookaround (such patterns are compile errors when constant).
-var regexCache sync.Map // string -> *regexp.Regexp (nil for invalid)
-var regexCacheSize int64
-var regexCacheMu sync.Mutex
+var regexCache = newBoundedCache[*regexp.Regexp](10000)
 
+// compileRegex compiles a pattern computed per row, memoized; nil means invalid (a NULL result).
 func compileRegex(p string) *regexp.Regexp {
-	if v, ok := regexCache.Load(p); ok {
-		re, _ := v.(*regexp.Regexp)
+	if re, ok := regexCache.get(p); ok {
 		return re
 	}
 	re, err := compileJavaRegex(p)
 	if err != nil {
 		re = nil
 	}
-	regexCacheMu.Lock()
-	if regexCacheSize > 10000 { // data-driven patterns: bound the memory
-		regexCache.Clear()
-		regexCacheSize = 0
-	}
-	regexCacheSize++
-	regexCacheMu.Unlock()
-	regexCache.Store(p, re)
+	regexCache.put(p, re)
 	return re
 }
 
