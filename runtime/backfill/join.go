@@ -233,6 +233,18 @@ func RunJoin(ctx context.Context, w *warehouse.Warehouse, j *api.Join, order *co
 		fmt.Fprintf(opts.Log, "join %s: %s is up to date (left partitions %s)\n", p.name, p.out, describeDays(inRange))
 		return nil
 	}
+	findings, _, _, err := p.checkJoin(w, todo[0], todo[len(todo)-1])
+	if err != nil {
+		return err
+	}
+	for _, f := range findings {
+		if !f.Error {
+			fmt.Fprintf(opts.Log, "join %s: %s\n", p.name, f)
+		}
+	}
+	if err := errorsOf(findings); err != nil {
+		return fmt.Errorf("join %s: %w", p.name, err)
+	}
 	props := map[string]string{"chronon_generated": "true", "chronon_table_type": tableTypeJoin, propSemanticHash: hash}
 	for k, v := range j.MetaData.TableProperties {
 		props[k] = v
@@ -341,6 +353,11 @@ func (p *joinPlan) computeChunk(w *warehouse.Warehouse, start, end string, todo 
 		return nil, err
 	}
 	leftEvents := p.j.Left.Events != nil
+	if leftEvents {
+		if err := errorsOf(timestampFindings("left table "+mustTable(p.j.Left), lb.Col("ts"))); err != nil {
+			return nil, fmt.Errorf("join %s: %w", p.name, err)
+		}
+	}
 	// Output: key columns, ts, the other left columns, each part's features, ds (spec §6.4).
 	var keyNames []string
 	for _, pp := range p.parts {
@@ -475,9 +492,9 @@ func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.
 	}
 	if len(queries) == 0 {
 		// No row can match: a scan is still needed for the feature schema.
-		minDay, maxDay = dsCol.Value(0).(string), dsCol.Value(0).(string)
-		if n == 0 {
-			minDay, maxDay = "1970-01-01", "1970-01-01"
+		minDay, maxDay = "1970-01-01", "1970-01-01"
+		if n > 0 {
+			minDay, maxDay = dsCol.Strs[0], dsCol.Strs[0]
 		}
 	}
 	if pp.gb.entities && pp.gb.accuracy == api.Accuracy_TEMPORAL && hasMutations(pp.gb.gb) && leftEvents {

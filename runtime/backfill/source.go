@@ -63,8 +63,20 @@ type scanned struct {
 	hasTs bool
 }
 
-// scan reads the rows of a source in partition order.
-func scan(w *warehouse.Warehouse, sq sourceQuery) (*scanned, error) {
+// preparedScan is a source query compiled against its table's schema.
+type preparedScan struct {
+	tableName string
+	table     *warehouse.Table
+	names     []string
+	exprs     []*expr.Expr
+	wheres    []*expr.Expr
+	read      []string // table columns to read
+	schema    types.Schema
+	hasTs     bool
+}
+
+// prepare compiles a source query against the table's schema without reading data.
+func prepare(w *warehouse.Warehouse, sq sourceQuery) (*preparedScan, error) {
 	tableName, q, err := sourceTable(sq.src)
 	if err != nil {
 		return nil, err
@@ -128,7 +140,7 @@ func scan(w *warehouse.Warehouse, sq sourceQuery) (*scanned, error) {
 		}
 		names, srcs = n2, s2
 	}
-	var exprs []*expr.Expr
+	p := &preparedScan{tableName: tableName, table: t, names: names, hasTs: tsExpr != ""}
 	read := map[string]bool{}
 	for i, s := range srcs {
 		e, err := expr.Compile(s, schema)
@@ -138,68 +150,69 @@ func scan(w *warehouse.Warehouse, sq sourceQuery) (*scanned, error) {
 		if names[i] == "ts" && !e.Type().IsIntegral() {
 			return nil, fmt.Errorf("table %s: the time column %q is %s; it must be epoch milliseconds (a long)", tableName, s, e.Type())
 		}
-		exprs = append(exprs, e)
+		p.exprs = append(p.exprs, e)
+		typ := e.Type()
+		if names[i] == "ts" {
+			typ = types.LongType
+		}
+		p.schema = append(p.schema, types.Field{Name: names[i], Type: typ})
 		for _, c := range e.Columns() {
 			read[c] = true
 		}
 	}
-	var wheres []*expr.Expr
 	for _, wsrc := range q.Wheres {
 		e, err := expr.Compile(wsrc, schema)
 		if err != nil {
 			return nil, fmt.Errorf("table %s: where: %w", tableName, err)
 		}
-		wheres = append(wheres, e)
+		p.wheres = append(p.wheres, e)
 		for _, c := range e.Columns() {
 			read[c] = true
 		}
 	}
-	var cols []string
 	for _, f := range schema {
 		if read[f.Name] {
-			cols = append(cols, f.Name)
+			p.read = append(p.read, f.Name)
 		}
 	}
-	r, err := t.Read(warehouse.ReadOptions{Columns: cols, Start: sq.start, End: sq.end})
+	return p, nil
+}
+
+// scan reads the rows of a source in partition order.
+func scan(w *warehouse.Warehouse, sq sourceQuery) (*scanned, error) {
+	p, err := prepare(w, sq)
+	if err != nil {
+		return nil, err
+	}
+	r, err := p.table.Read(warehouse.ReadOptions{Columns: p.read, Start: sq.start, End: sq.end})
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
 	var parts []*types.Batch
-	var outSchema types.Schema
 	for {
 		b, err := r.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("table %s: %w", tableName, err)
+			return nil, fmt.Errorf("table %s: %w", p.tableName, err)
 		}
-		if b, err = expr.Where(b, wheres...); err != nil {
-			return nil, fmt.Errorf("table %s: %w", tableName, err)
+		if b, err = expr.Where(b, p.wheres...); err != nil {
+			return nil, fmt.Errorf("table %s: %w", p.tableName, err)
 		}
 		if b.Len() == 0 {
 			continue
 		}
-		out, err := expr.Select(b, exprs, names)
+		out, err := expr.Select(b, p.exprs, p.names)
 		if err != nil {
-			return nil, fmt.Errorf("table %s: %w", tableName, err)
+			return nil, fmt.Errorf("table %s: %w", p.tableName, err)
 		}
 		out = castTs(out)
 		out = dropNullKeys(out, sq.keys)
-		outSchema = out.Schema
 		parts = append(parts, out)
 	}
-	if outSchema == nil {
-		outSchema = make(types.Schema, len(names))
-		for i, n := range names {
-			outSchema[i] = types.Field{Name: n, Type: exprs[i].Type()}
-		}
-		if i := outSchema.Index("ts"); i >= 0 {
-			outSchema[i].Type = types.LongType
-		}
-	}
-	return &scanned{batch: types.Concat(outSchema, parts), hasTs: tsExpr != ""}, nil
+	return &scanned{batch: types.Concat(p.schema, parts), hasTs: p.hasTs}, nil
 }
 
 // castTs makes the ts column a long whatever integer type the time expression produced.

@@ -2,6 +2,9 @@ package cmds
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"time"
 
 	"github.com/chronon-go/chronon/runtime/backfill"
 	"github.com/chronon-go/chronon/thrift/api"
@@ -41,4 +44,59 @@ func runGroupByBackfill(ctx context.Context, r *RunContext) error {
 		return err
 	}
 	return backfill.RunGroupBy(ctx, w, &gb, order, r.joinOptions())
+}
+
+func init() {
+	RegisterRunMode("joins", "analyze", runAnalyze)
+	RegisterRunMode("group_bys", "analyze", runAnalyze)
+}
+
+// runAnalyze prints schemas, row counts, heavy hitters and the pre-backfill checks for
+// [--start-ds (default --ds minus 3 days), --ds].
+func runAnalyze(ctx context.Context, r *RunContext) error {
+	w, err := r.Warehouse()
+	if err != nil {
+		return err
+	}
+	opts := backfill.AnalyzeOptions{Start: r.StartDate, End: r.EndDate, Hitters: 10}
+	if opts.Start == "" {
+		opts.Start = shiftDays(r.EndDate, -3)
+	}
+	var a *backfill.Analysis
+	if r.Kind == "joins" {
+		var j api.Join
+		order, err := conf.ReadFile(r.ConfPath, &j)
+		if err != nil {
+			return err
+		}
+		a, err = backfill.AnalyzeJoin(w, &j, order, opts)
+		if err != nil {
+			return err
+		}
+	} else {
+		var gb api.GroupBy
+		order, err := conf.ReadFile(r.ConfPath, &gb)
+		if err != nil {
+			return err
+		}
+		a, err = backfill.AnalyzeGroupBy(w, &gb, order, opts)
+		if err != nil {
+			return err
+		}
+	}
+	a.Print(os.Stdout)
+	for _, f := range a.Findings {
+		if f.Error {
+			return fmt.Errorf("analyze found errors")
+		}
+	}
+	return nil
+}
+
+func shiftDays(ds string, n int) string {
+	t, err := time.Parse(time.DateOnly, ds)
+	if err != nil {
+		return ds
+	}
+	return t.AddDate(0, 0, n).Format(time.DateOnly)
 }
