@@ -249,3 +249,20 @@ func TestUnpartitioned(t *testing.T) {
 		t.Fatalf("%v", rowsOf(b))
 	}
 }
+
+func TestDropTable(t *testing.T) {
+	w, _ := Open(t.TempDir())
+	writeLongs(t, w, "db.t", map[string][]int64{"2023-01-01": {1}})
+	if err := w.DropTable("db.t"); err != nil {
+		t.Fatal(err)
+	}
+	if w.Exists("db.t") {
+		t.Fatal("table still exists")
+	}
+	if ents, _ := os.ReadDir(filepath.Join(w.Root, ".trash")); len(ents) != 0 {
+		t.Fatalf("trash left: %v", ents)
+	}
+	if err := w.DropTable("db.t"); err != nil {
+		t.Fatal("dropping a missing table:", err)
+	}
+}
