@@ -387,8 +387,11 @@ func (f *dateFormat) parse(s string) (int64, bool) {
 			if j == i {
 				return 0, false
 			}
-			frac := s[i:j] + strings.Repeat("0", 9-(j-i))
-			n, _ := strconv.Atoi(frac[:9])
+			frac := s[i:j]
+			if len(frac) > 9 {
+				frac = frac[:9] // beyond nanoseconds
+			}
+			n, _ := strconv.Atoi(frac + strings.Repeat("0", 9-len(frac)))
 			nanos = n
 			i = j
 		case 'a':

@@ -11,7 +11,10 @@ import (
 func FuzzCompile(f *testing.F) {
 	for _, s := range []string{"a + 1", "CASE WHEN s LIKE 'x%' THEN a ELSE NULL END", "substr(s, -2, 5)",
 		"cast(s as array<int>)", "m['k'] IS NULL", "`a` IN (1, 2.5, '3')", "from_unixtime(a, 'yyyy-MM-dd')",
-		"x'0A'", "-2147483648", "get_json_object(s, '$.a[*]')", "date_add(s, a) > '2023-01-01'"} {
+		"x'0A'", "-2147483648", "get_json_object(s, '$.a[*]')", "date_add(s, a) > '2023-01-01'",
+		"unix_timestamp(s, 'yyyy-MM-dd HH:mm:ss.SSS')", "date_format(s, s)", "to_date(s, concat(s, 'yyyy'))",
+		"regexp_replace(s, s, s)", "split(s, s, a)", "lpad(s, a, s)", "s LIKE s", "get_json_object(s, s)",
+		"from_unixtime(a, s)", "substr(s, a, a)", "round(a, -3)", "hash(s, a, m)"} {
 		f.Add(s)
 	}
 	schema := types.Schema{{Name: "a", Type: types.IntType}, {Name: "s", Type: types.StringType},
