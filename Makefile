@@ -27,6 +27,10 @@ quickstart: build ## compile, import the sample data and backfill the training s
 bench: ## run the benchmarks (compile, ...)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+.PHONY: bench-backfill
+bench-backfill: build ## time the quickstart join backfill vs DuckDB on generated data (BENCH_SCALE=1)
+	bench/backfill.sh
+
 lint: ## gofmt and vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^thrift/api/'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '^thrift/api/'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...

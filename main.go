@@ -37,6 +37,7 @@ func commands() []*cli.Command {
 		cmds.Import(),
 		cmds.SQL(),
 		cmds.Run(),
+		cmds.Gen(),
 	}
 }
 
