@@ -172,6 +172,8 @@ func Text(v any) string {
 		return base64.StdEncoding.EncodeToString(x)
 	case time.Time:
 		return timeText(x)
+	case Timestamp:
+		return timestampText(time.Time(x))
 	case float64:
 		return floatText(x)
 	case float32:
@@ -188,15 +190,37 @@ func Text(v any) string {
 	return fmt.Sprint(v)
 }
 
+// Timestamp marks a value of a TIMESTAMP column, which prints with its time even at midnight
+// (a DATE prints as yyyy-MM-dd; the driver returns both as time.Time).
+type Timestamp time.Time
+
+// markTimestamps wraps the top-level values of TIMESTAMP columns (by DuckDB type name).
+func markTimestamps(types []string, vals []any) {
+	for i, t := range types {
+		if strings.HasPrefix(t, "TIMESTAMP") {
+			if x, ok := vals[i].(time.Time); ok {
+				vals[i] = Timestamp(x)
+			}
+		}
+	}
+}
+
+func timestampText(t time.Time) string {
+	t = t.UTC()
+	if t.Nanosecond() == 0 {
+		return t.Format("2006-01-02 15:04:05")
+	}
+	return t.Format("2006-01-02 15:04:05.999999")
+}
+
+// timeText prints a time.Time whose column type is unknown (inside a list or struct): midnight
+// values print as dates.
 func timeText(t time.Time) string {
 	t = t.UTC()
 	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
 		return t.Format("2006-01-02")
 	}
-	if t.Nanosecond() == 0 {
-		return t.Format("2006-01-02 15:04:05")
-	}
-	return t.Format("2006-01-02 15:04:05.999999")
+	return timestampText(t)
 }
 
 // floatText prints like Spark: 386.8, 331.0, NaN, Infinity.
@@ -249,6 +273,8 @@ func jsonValue(v any) any {
 		return out
 	case time.Time:
 		return timeText(x)
+	case Timestamp:
+		return timestampText(time.Time(x))
 	case []byte:
 		return base64.StdEncoding.EncodeToString(x)
 	case *big.Int:

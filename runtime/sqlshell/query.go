@@ -106,6 +106,7 @@ func readRows(rows *sql.Rows) (*Result, error) {
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
+		markTimestamps(res.Types, vals)
 		res.Rows = append(res.Rows, vals)
 	}
 	return res, rows.Err()
@@ -148,6 +149,14 @@ func (s *Shell) Stream(ctx context.Context, script string, p Printer) error {
 	if err != nil {
 		return s.queryError(q, err)
 	}
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		return s.queryError(q, err)
+	}
+	typeNames := make([]string, len(cts))
+	for i, ct := range cts {
+		typeNames[i] = ct.DatabaseTypeName()
+	}
 	if err := p.Header(cols); err != nil {
 		return err
 	}
@@ -160,6 +169,7 @@ func (s *Shell) Stream(ctx context.Context, script string, p Printer) error {
 		if err := rows.Scan(ptrs...); err != nil {
 			return s.queryError(q, err)
 		}
+		markTimestamps(typeNames, vals)
 		if err := p.Row(vals); err != nil {
 			return err
 		}
