@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -212,4 +213,55 @@ func BenchmarkSawtoothHotKey(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkSawtooth20M is the backfill goal's shape: 20M events in 100k keys (200 each over 60 days),
+// 10 query times per key (1M left rows), quickstart aggregations, TEMPORAL; one goroutine.
+// Run explicitly: go test ./runtime/aggregate -run XXX -bench Sawtooth20M -benchtime 1x
+func BenchmarkSawtooth20M(b *testing.B) {
+	const keys, perKey, queries = 100_000, 200, 10
+	batch, _ := benchBatch(perKey)
+	r := rand.New(rand.NewPCG(5, 6))
+	base := int64(1_700_000_000_000)
+	span := 60 * DayMillis
+	d := func(n int32) *api.Window { return &api.Window{Length: n, TimeUnit: api.TimeUnit_DAYS} }
+	ws := []*api.Window{d(3), d(14), d(30)}
+	a, err := New([]*api.Aggregation{
+		agg(api.Operation_SUM, "l", nil, ws),
+		agg(api.Operation_COUNT, "l", nil, ws),
+		agg(api.Operation_AVERAGE, "l", nil, ws),
+		agg(api.Operation_LAST_K, "l", map[string]string{"k": "10"}, nil),
+	}, batch.Schema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := NewSawtooth(a, FiveMinute)
+	if err != nil {
+		b.Fatal(err)
+	}
+	all := make([]int64, keys*perKey) // generated up front: data generation is not the aggregation's cost
+	allQ := make([]int64, keys*queries)
+	for k := range keys {
+		ts := all[k*perKey : (k+1)*perKey]
+		for i := range ts {
+			ts[i] = base + r.Int64N(span)
+		}
+		slices.Sort(ts)
+		qs := allQ[k*queries : (k+1)*queries]
+		for i := range qs {
+			qs[i] = base + r.Int64N(span)
+		}
+		slices.Sort(qs)
+	}
+	b.ResetTimer()
+	for range b.N {
+		out := types.NewBatch(a.OutputSchema(), keys*queries)
+		for k := range keys {
+			ev := Events{Batch: batch, Ts: all[k*perKey : (k+1)*perKey]}
+			if err := st.Compute(ev, allQ[k*queries:(k+1)*queries], out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(keys*perKey)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }

@@ -27,7 +27,8 @@ func (e Events) row(i int) int {
 	return int(e.Rows[i])
 }
 
-// SortEvents returns the row order for ts sorted ascending and the sorted times; the sort is stable so
+// SortEvents returns the row order for ts sorted ascending and the sorted times (ts itself when it is
+// already sorted); the sort is stable so
 // equal timestamps keep scan order. The same helper orders query times (map results back by rows).
 func SortEvents(ts []int64) (rows []int32, sorted []int64) {
 	rows = make([]int32, len(ts))

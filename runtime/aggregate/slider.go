@@ -57,6 +57,20 @@ func (sl *slider) add(dst *State, src State) {
 // advance moves the window to hop indexes [lo, hi) of hs (base b) and returns the front (earlier) and
 // back (later) merges covering it; either may be nil. Neither may be mutated by the caller.
 func (sl *slider) advance(hs []hop, b, lo, hi int) (front, back State) {
+	if lo >= sl.hi {
+		// no overlap with the previous window (sparse queries): a plain merge into back, which is
+		// all a lone query needs; suffixes are only built once windows start to overlap
+		for _, st := range sl.suffix {
+			sl.release(st)
+		}
+		sl.release(sl.back)
+		sl.suffix, sl.back = sl.suffix[:0], nil
+		for i := lo; i < hi; i++ {
+			sl.add(&sl.back, hs[i].irs[b])
+		}
+		sl.lo, sl.m, sl.hi, sl.sbase = lo, lo, hi, lo
+		return nil, sl.back
+	}
 	if lo >= sl.m {
 		// front exhausted: rebuild suffix merges over the whole new window
 		for _, st := range sl.suffix {
