@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -74,6 +75,8 @@ type (
 		p  int
 		x  ast
 		to *types.Type
+		// dec is set for CAST(x AS DECIMAL(p,s)): the value is a double rounded to s digits.
+		dec *decimalSpec
 	}
 	astCall struct {
 		p    int
@@ -664,11 +667,47 @@ func (p *parser) castExpr(t token) (ast, error) {
 	}
 	end := p.peek().pos
 	p.i++
-	to, err := parseTypeName(p.src[start:end])
+	text := p.src[start:end]
+	to, err := parseTypeName(text)
 	if err != nil {
 		return nil, errorf(p.src, start, "%v", err)
 	}
-	return &astCast{p: t.pos, x: x, to: to}, nil
+	dec, err := parseDecimalSpec(text)
+	if err != nil {
+		return nil, errorf(p.src, start, "%v", err)
+	}
+	return &astCast{p: t.pos, x: x, to: to, dec: dec}, nil
+}
+
+// decimalSpec is DECIMAL(precision, scale); Spark's default is DECIMAL(10, 0).
+type decimalSpec struct{ precision, scale int }
+
+func parseDecimalSpec(s string) (*decimalSpec, error) {
+	ls := strings.ToLower(strings.TrimSpace(s))
+	base, args, hasArgs := strings.Cut(ls, "(")
+	switch strings.TrimSpace(base) {
+	case "decimal", "dec", "numeric":
+	default:
+		return nil, nil
+	}
+	d := &decimalSpec{precision: 10}
+	if hasArgs {
+		args = strings.TrimSuffix(strings.TrimSpace(args), ")")
+		ps, ss, hasScale := strings.Cut(args, ",")
+		var err error
+		if d.precision, err = strconv.Atoi(strings.TrimSpace(ps)); err != nil {
+			return nil, fmt.Errorf("invalid decimal type %q", s)
+		}
+		if hasScale {
+			if d.scale, err = strconv.Atoi(strings.TrimSpace(ss)); err != nil {
+				return nil, fmt.Errorf("invalid decimal type %q", s)
+			}
+		}
+	}
+	if d.precision < 1 || d.precision > 38 || d.scale < 0 || d.scale > d.precision {
+		return nil, fmt.Errorf("invalid decimal type %q (precision 1..38, 0 <= scale <= precision)", s)
+	}
+	return d, nil
 }
 
 // parseTypeName extends types.ParseType with SQL spellings that have no Chronon type of their own:

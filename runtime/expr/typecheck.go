@@ -2,6 +2,7 @@ package expr
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/chronon-go/chronon/runtime/types"
@@ -60,6 +61,9 @@ func (c *checker) check(a ast) (node, error) {
 		}
 		if !canCast(x.typ(), a.to) {
 			return nil, c.errAt(a.p, "cannot cast %s to %s", x.typ(), a.to)
+		}
+		if a.dec != nil {
+			return c.castDecimal(a, x), nil
 		}
 		return c.cast(x, a.to), nil
 	case *astCall:
@@ -644,4 +648,24 @@ func implicitCastable(from, to *types.Type) bool {
 		return implicitCastable(from.Key, to.Key) && implicitCastable(from.Value, to.Value)
 	}
 	return false
+}
+
+// castDecimal is CAST(x AS DECIMAL(p,s)) without a decimal type: the value becomes a double rounded
+// HALF_UP to s fractional digits, and NULL when it needs more than p-s integer digits (Spark's
+// non-ANSI overflow), so money-style rounding casts give Spark's values.
+func (c *checker) castDecimal(a *astCast, x node) node {
+	d := *a.dec
+	limit := math.Pow10(d.precision - d.scale)
+	x = c.cast(x, types.DoubleType)
+	call := &astCall{p: a.p, name: "cast"}
+	return typed1(c, call, types.DoubleType, []node{x}, func(f float64, _ []any) (float64, bool) {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, false
+		}
+		r := roundDecimal(f, d.scale, 64, false)
+		if math.Abs(r) >= limit {
+			return 0, false
+		}
+		return r, true
+	})
 }
