@@ -51,8 +51,44 @@ func unboxPayload(f family, v any) (payload, bool) {
 	return p, ok
 }
 
+// chrononTypeName spells a type as Chronon's DataType.toString does (long, list_long, map_string_int,
+// struct_Name); it names IR structs such as TimePair_long.
+func chrononTypeName(t *types.Type) string {
+	switch t.Kind {
+	case types.Int:
+		return "int"
+	case types.Long:
+		return "long"
+	case types.Double:
+		return "double"
+	case types.Float:
+		return "float"
+	case types.Short:
+		return "short"
+	case types.Boolean:
+		return "bool"
+	case types.Byte:
+		return "byte"
+	case types.String:
+		return "string"
+	case types.Binary:
+		return "binary"
+	case types.List:
+		return "list_" + chrononTypeName(t.Elem)
+	case types.Map:
+		return "map_" + chrononTypeName(t.Key) + "_" + chrononTypeName(t.Value)
+	case types.Date:
+		return "date"
+	case types.Timestamp:
+		return "timestamp"
+	case types.Struct:
+		return "struct_" + t.Name
+	}
+	return "unknown_type"
+}
+
 func timePairType(in *types.Type) *types.Type {
-	return types.StructOf("TimePair_"+in.String(),
+	return types.StructOf("TimePair_"+chrononTypeName(in),
 		types.Field{Name: "epochMillis", Type: types.LongType},
 		types.Field{Name: "payload", Type: in})
 }
