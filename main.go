@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -24,7 +25,16 @@ func main() {
 		Commands:       commands(),
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
+	// CHRONON_CPUPROFILE=<file> writes a CPU profile of the command (for `go tool pprof`).
+	if path := os.Getenv("CHRONON_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	if err := app.Run(os.Args); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "chronon:", err)
 		os.Exit(1)
 	}
