@@ -123,6 +123,7 @@ func (a *arithNode) evalVec(ctx *batchCtx) vec {
 		out.Ints = make([]int64, n)
 		a.loopI(l, r, out)
 	}
+	zeroNulls(out)
 	return colVec(out)
 }
 
@@ -154,43 +155,14 @@ func (a *arithNode) loopI(l, r vec, out *types.Column) {
 		return yk
 	}
 	k := a.t.Kind
-	if k == types.Long && xs != nil && ys != nil {
-		switch a.op {
-		case "+":
-			for i := range dst {
-				dst[i] = xs[i] + ys[i]
+	if a.op == "+" || a.op == "-" || a.op == "*" {
+		intLoop(a.op, xs, ys, xk, yk, dst)
+		if k != types.Long { // narrower types wrap like Java
+			for i, v := range dst {
+				dst[i] = wrapInt(v, k)
 			}
-			return
-		case "-":
-			for i := range dst {
-				dst[i] = xs[i] - ys[i]
-			}
-			return
-		case "*":
-			for i := range dst {
-				dst[i] = xs[i] * ys[i]
-			}
-			return
 		}
-	}
-	if k == types.Long && xs != nil && ys == nil {
-		switch a.op {
-		case "+":
-			for i := range dst {
-				dst[i] = xs[i] + yk
-			}
-			return
-		case "-":
-			for i := range dst {
-				dst[i] = xs[i] - yk
-			}
-			return
-		case "*":
-			for i := range dst {
-				dst[i] = xs[i] * yk
-			}
-			return
-		}
+		return
 	}
 	for i := range dst {
 		if out.Nulls != nil && out.Nulls[i] {
@@ -202,6 +174,78 @@ func (a *arithNode) loopI(l, r vec, out *types.Column) {
 			continue
 		}
 		dst[i] = v
+	}
+}
+
+// intLoop computes + - * over a column and a column or constant (xs or ys is nil for a constant).
+func intLoop(op string, xs, ys []int64, xk, yk int64, dst []int64) {
+	switch {
+	case xs != nil && ys != nil:
+		switch op {
+		case "+":
+			for i := range dst {
+				dst[i] = xs[i] + ys[i]
+			}
+		case "-":
+			for i := range dst {
+				dst[i] = xs[i] - ys[i]
+			}
+		default:
+			for i := range dst {
+				dst[i] = xs[i] * ys[i]
+			}
+		}
+	case xs != nil:
+		switch op {
+		case "+":
+			for i := range dst {
+				dst[i] = xs[i] + yk
+			}
+		case "-":
+			for i := range dst {
+				dst[i] = xs[i] - yk
+			}
+		default:
+			for i := range dst {
+				dst[i] = xs[i] * yk
+			}
+		}
+	default:
+		switch op {
+		case "+":
+			for i := range dst {
+				dst[i] = xk + ys[i]
+			}
+		case "-":
+			for i := range dst {
+				dst[i] = xk - ys[i]
+			}
+		default:
+			for i := range dst {
+				dst[i] = xk * ys[i]
+			}
+		}
+	}
+}
+
+// zeroNulls restores the types.Column invariant that a NULL row's data slot holds the zero value
+// (the tight loops above compute every row, NULL or not).
+func zeroNulls(c *types.Column) {
+	if c.Nulls == nil {
+		return
+	}
+	for i, isNull := range c.Nulls {
+		if !isNull {
+			continue
+		}
+		switch {
+		case c.Ints != nil:
+			c.Ints[i] = 0
+		case c.Floats != nil:
+			c.Floats[i] = 0
+		case c.Bools != nil:
+			c.Bools[i] = false
+		}
 	}
 }
 
@@ -327,6 +371,7 @@ func (u *negNode) evalVec(ctx *batchCtx) vec {
 		for i, f := range x.c.Floats {
 			out.Floats[i] = -f
 		}
+		zeroNulls(out)
 		return colVec(out)
 	}
 	out.Ints = make([]int64, len(x.c.Ints))

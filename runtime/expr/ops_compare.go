@@ -69,42 +69,49 @@ func (c *cmpNode) evalVec(ctx *batchCtx) vec {
 	}
 	out.Nulls = nulls
 	dst := out.Bools
+	op := c.op
+	if l.isConst() { // const op col == col flipped-op const: one set of loops serves both
+		l, r, op = r, l, flipOp(op)
+	}
 	switch {
 	case l.c != nil && l.c.Ints != nil && r.t.Kind == l.t.Kind:
 		xs := l.c.Ints
 		if r.isConst() {
-			cmpIntsConst(c.op, xs, r.k.(int64), dst)
+			cmpIntsConst(op, xs, r.k.(int64), dst)
 		} else {
-			cmpInts(c.op, xs, r.c.Ints, dst)
+			cmpInts(op, xs, r.c.Ints, dst)
 		}
-	case r.c != nil && r.c.Ints != nil && l.isConst():
-		cmpIntsConst(flipOp(c.op), r.c.Ints, l.k.(int64), dst)
 	case l.c != nil && l.c.Floats != nil && r.isConst():
 		y := r.k.(float64)
 		for i, x := range l.c.Floats {
-			dst[i] = cmpResult(c.op, compareDoubles(x, y))
+			dst[i] = cmpResult(op, compareDoubles(x, y))
 		}
 	case l.c != nil && l.c.Floats != nil:
 		ys := r.c.Floats
 		for i, x := range l.c.Floats {
-			dst[i] = cmpResult(c.op, compareDoubles(x, ys[i]))
+			dst[i] = cmpResult(op, compareDoubles(x, ys[i]))
 		}
-	case l.c != nil && l.c.Strs != nil && r.isConst() && (c.op == "=" || c.op == "!="):
-		y, eq := r.k.(string), c.op == "="
+	case l.c != nil && l.c.Strs != nil && r.isConst() && (op == "=" || op == "!="):
+		y, eq := r.k.(string), op == "="
 		for i, x := range l.c.Strs {
 			dst[i] = (x == y) == eq
 		}
 	case l.c != nil && l.c.Strs != nil && r.isConst():
 		y := r.k.(string)
 		for i, x := range l.c.Strs {
-			dst[i] = cmpResult(c.op, compareStrings(x, y))
+			dst[i] = cmpResult(op, compareStrings(x, y))
+		}
+	case l.c != nil && l.c.Strs != nil:
+		ys := r.c.Strs
+		for i, x := range l.c.Strs {
+			dst[i] = cmpResult(op, compareStrings(x, ys[i]))
 		}
 	default:
 		for i := range dst {
 			if nulls != nil && nulls[i] {
 				continue
 			}
-			dst[i] = cmpResult(c.op, compareValues(l.value(i), r.value(i), c.t))
+			dst[i] = cmpResult(op, compareValues(l.value(i), r.value(i), c.t))
 		}
 	}
 	if nulls != nil {

@@ -165,3 +165,31 @@ func (g *exprGen) gen(depth int) string {
 	}
 	return fmt.Sprintf(tpl, args...)
 }
+
+// TestNullSlotsHoldZero checks the types.Column invariant on results: a NULL row's data slot holds the
+// zero value, so consumers that read the slices directly never see garbage.
+func TestNullSlotsHoldZero(t *testing.T) {
+	schema := types.Schema{{Name: "i", Type: types.IntType}, {Name: "d", Type: types.DoubleType}, {Name: "s", Type: types.StringType}}
+	b := types.NewBatch(schema, 2)
+	b.Cols[0].Append(int64(5))
+	b.Cols[0].AppendNull()
+	b.Cols[1].Append(2.5)
+	b.Cols[1].AppendNull()
+	b.Cols[2].Append("x")
+	b.Cols[2].AppendNull()
+	for _, src := range []string{"i + 7", "7 - i", "i * 3", "-d", "d + 1.5", "2.0 / d", "i > 1", "NOT (i > 1)", "d * i", "upper(s)",
+		"length(s)", "coalesce(i, NULL)", "CASE WHEN i > 0 THEN d END", "cast(s as int)", "i % 2", "(i > 1) AND true"} {
+		col, err := MustCompile(src, schema).Eval(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !col.IsNull(1) {
+			t.Fatalf("%s: row 1 should be NULL", src)
+		}
+		switch {
+		case col.Ints != nil && col.Ints[1] != 0, col.Floats != nil && math.Float64bits(col.Floats[1]) != 0,
+			col.Bools != nil && col.Bools[1], col.Strs != nil && col.Strs[1] != "":
+			t.Errorf("%s: NULL row holds %v", src, col.Value(1))
+		}
+	}
+}
