@@ -72,7 +72,9 @@ func RunGroupBy(ctx context.Context, w *warehouse.Warehouse, gb *api.GroupBy, or
 	began := time.Now()
 	rows := 0
 	chunks := chunk(todo, opts.StepDays)
+	prog := newProgress(opts.Log, "group_by "+p.name, len(todo))
 	for ci, c := range chunks {
+		prog.step("computing [%s, %s]", c[0], c[1])
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -90,7 +92,7 @@ func RunGroupBy(ctx context.Context, w *warehouse.Warehouse, gb *api.GroupBy, or
 			return err
 		}
 		rows += b.Len()
-		fmt.Fprintf(opts.Log, "group_by %s: chunk %d/%d [%s, %s]: %d rows\n", p.name, ci+1, len(chunks), c[0], c[1], b.Len())
+		prog.chunkDone(daysIn(todo, c[0], c[1]), b.Len(), "group_by %s: chunk %d/%d [%s, %s]: %d rows", p.name, ci+1, len(chunks), c[0], c[1], b.Len())
 	}
 	if err := tx.Commit(); err != nil {
 		return err

@@ -122,6 +122,7 @@ func orNone(s string) string {
 
 // joinPlan is a Join prepared for backfill.
 type joinPlan struct {
+	prog  *progress // nil: quiet
 	j     *api.Join
 	order *conf.Order
 	name  string
@@ -250,6 +251,8 @@ func RunJoin(ctx context.Context, w *warehouse.Warehouse, j *api.Join, order *co
 		props[k] = v
 	}
 	chunks := chunk(todo, opts.StepDays)
+	prog := newProgress(opts.Log, "join "+p.name, len(todo))
+	p.prog = prog
 	var tx *warehouse.Txn
 	defer func() {
 		if tx != nil {
@@ -276,7 +279,7 @@ func RunJoin(ctx context.Context, w *warehouse.Warehouse, j *api.Join, order *co
 			return err
 		}
 		rows += b.Len()
-		fmt.Fprintf(opts.Log, "join %s: chunk %d/%d [%s, %s]: %d rows\n", p.name, ci+1, len(chunks), c[0], c[1], b.Len())
+		prog.chunkDone(daysIn(todo, c[0], c[1]), b.Len(), "join %s: chunk %d/%d [%s, %s]: %d rows", p.name, ci+1, len(chunks), c[0], c[1], b.Len())
 	}
 	if err := tx.Commit(); err != nil {
 		return err
@@ -284,6 +287,17 @@ func RunJoin(ctx context.Context, w *warehouse.Warehouse, j *api.Join, order *co
 	tx = nil
 	fmt.Fprintf(opts.Log, "join %s: wrote %d rows in %d partition(s) of %s in %s\n", p.name, rows, len(todo), p.out, time.Since(began).Round(time.Millisecond))
 	return nil
+}
+
+// daysIn counts the days of ds within [start, end].
+func daysIn(ds []string, start, end string) int {
+	n := 0
+	for _, d := range ds {
+		if d >= start && d <= end {
+			n++
+		}
+	}
+	return n
 }
 
 func describeDays(ds []string) string {
@@ -388,7 +402,10 @@ func (p *joinPlan) computeChunk(w *warehouse.Warehouse, start, end string, todo 
 		}
 		addCol(f, lb.Cols[i])
 	}
-	for _, pp := range p.parts {
+	for i, pp := range p.parts {
+		if p.prog != nil {
+			p.prog.step("[%s, %s] part %d/%d %s (%d left rows)", start, end, i+1, len(p.parts), pp.gb.name, lb.Len())
+		}
 		feats, err := p.partFeatures(w, pp, lb, leftEvents)
 		if err != nil {
 			return nil, err
