@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -201,8 +202,10 @@ func (v *jsonVal) write(sb *strings.Builder) {
 	switch v.kind {
 	case jNull:
 		sb.WriteString("null")
-	case jBool, jNumber:
+	case jBool:
 		sb.WriteString(v.raw)
+	case jNumber:
+		sb.WriteString(jacksonNumber(v.raw))
 	case jString:
 		writeJSONString(sb, v.raw)
 	case jArray:
@@ -361,4 +364,21 @@ func getJSONObject(doc string, steps []jsonStep) any {
 	var sb strings.Builder
 	out.write(&sb)
 	return sb.String()
+}
+
+// jacksonNumber re-prints a JSON number the way Spark's Jackson generator copies it: fractional and
+// exponent forms become a double printed by Java's Double.toString ("1.50" -> "1.5", "1e3" ->
+// "1000.0"); integers print canonically ("-0" -> "0"), big ones as written.
+func jacksonNumber(raw string) string {
+	if strings.ContainsAny(raw, ".eE") {
+		f, err := strconv.ParseFloat(raw, 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return raw
+		}
+		return formatDouble(f, 64)
+	}
+	if n, err := strconv.ParseInt(raw, 10, 64); err == nil {
+		return strconv.FormatInt(n, 10)
+	}
+	return raw
 }
