@@ -15,8 +15,8 @@ import (
 func init() {
 	def("concat", 0, -1, "concat(str, ...) -> string (binary if every argument is binary); NULL if any argument is NULL", buildConcat)
 	def("concat_ws", 1, -1, "concat_ws(sep, str|array<string>, ...) -> string; skips NULLs", buildConcatWS)
-	def("lower,lcase", 1, 1, "lower(str) -> string", unaryStr(strings.ToLower))
-	def("upper,ucase", 1, 1, "upper(str) -> string", unaryStr(strings.ToUpper))
+	def("lower,lcase", 1, 1, "lower(str) -> string", unaryStr(javaLower))
+	def("upper,ucase", 1, 1, "upper(str) -> string", unaryStr(javaUpper))
 	def("trim", 1, 1, "trim(str) -> string: removes leading and trailing spaces", unaryStr(func(s string) string { return strings.Trim(s, " ") }))
 	def("ltrim", 1, 1, "ltrim(str) -> string", unaryStr(func(s string) string { return strings.TrimLeft(s, " ") }))
 	def("rtrim", 1, 1, "rtrim(str) -> string", unaryStr(func(s string) string { return strings.TrimRight(s, " ") }))
@@ -127,7 +127,7 @@ func init() {
 const maxResultBytes = 1 << 28
 
 func initcap(s string) string {
-	r := []rune(strings.ToLower(s))
+	r := []rune(javaLower(s))
 	start := true
 	for i, c := range r {
 		if start {
