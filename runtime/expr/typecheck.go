@@ -590,16 +590,40 @@ func widerType(a, b *types.Type, stringPromotion bool) (*types.Type, bool) {
 	return nil, false
 }
 
-// commonType folds widerType over ts (Spark's findWiderCommonType).
+// commonType folds widerType over ts (Spark's findWiderCommonType). Like Spark, types containing a
+// string go first, so that (timestamp, int, string) widens to string whatever the argument order.
 func commonType(ts []*types.Type, stringPromotion bool) (*types.Type, bool) {
-	t := types.NullType
+	ordered := make([]*types.Type, 0, len(ts))
 	for _, x := range ts {
+		if hasString(x) {
+			ordered = append(ordered, x)
+		}
+	}
+	for _, x := range ts {
+		if !hasString(x) {
+			ordered = append(ordered, x)
+		}
+	}
+	t := types.NullType
+	for _, x := range ordered {
 		var ok bool
 		if t, ok = widerType(t, x, stringPromotion); !ok {
 			return nil, false
 		}
 	}
 	return t, true
+}
+
+func hasString(t *types.Type) bool {
+	switch t.Kind {
+	case types.String:
+		return true
+	case types.List:
+		return hasString(t.Elem)
+	case types.Map:
+		return hasString(t.Key) || hasString(t.Value)
+	}
+	return false
 }
 
 // comparisonType is Spark 3's findCommonTypeForBinaryComparison followed by the tightest type: a
