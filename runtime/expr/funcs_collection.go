@@ -212,7 +212,6 @@ func init() {
 	})
 }
 
-var _ = strings.ToLower
 
 // More array and map functions.
 func init() {

@@ -2,7 +2,6 @@ package expr
 
 import (
 	"regexp"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -691,7 +690,6 @@ func utf8Valid(b []byte) string {
 	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 
-var _ = strconv.Itoa
 
 // More string functions: search, translate, code points, predicates.
 func init() {
