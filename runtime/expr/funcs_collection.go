@@ -212,7 +212,6 @@ func init() {
 	})
 }
 
-
 // More array and map functions.
 func init() {
 	arrayArg := func(c *checker, call *astCall, args []node) (*types.Type, error) {

@@ -690,7 +690,6 @@ func utf8Valid(b []byte) string {
 	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 
-
 // More string functions: search, translate, code points, predicates.
 func init() {
 	def("locate", 2, 3, "locate(substr, str[, pos=1]) -> int: 1-based position of substr in str at or after pos, 0 if none", buildLocate)
