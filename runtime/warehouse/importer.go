@@ -270,14 +270,19 @@ func (im *importer) csvFile(path string) error {
 		if err != nil {
 			return csvError(path, err)
 		}
-		line, _ := r.FieldPos(0)
-		where := fmt.Sprintf("%s:%d", path, line)
+		// where is only formatted on error: this loop runs once per row.
+		where := func() string {
+			line, _ := r.FieldPos(0)
+			return fmt.Sprintf("%s:%d", path, line)
+		}
 		if len(rec) != len(cols) {
-			return fmt.Errorf("%s: %d fields, but the header of %s has %d (%s)", where, len(rec), name, len(cols), strings.Join(cols, ","))
+			return fmt.Errorf("%s: %d fields, but the header of %s has %d (%s)", where(), len(rec), name, len(cols), strings.Join(cols, ","))
 		}
 		part := rec[im.partIdx]
-		if err := im.checkPartition(where, part); err != nil {
-			return err
+		if !im.parts[part] {
+			if err := im.checkPartition(where(), part); err != nil {
+				return err
+			}
 		}
 		b, err := im.batch(part)
 		if err != nil {
@@ -289,7 +294,7 @@ func (im *importer) csvFile(path string) error {
 				continue
 			}
 			if err := appendText(b.Cols[ci], v); err != nil {
-				return fmt.Errorf("%s: column %s: %v (pass --schema %s:string to keep it as text)", where, cols[i], err, cols[i])
+				return fmt.Errorf("%s: column %s: %v (pass --schema %s:string to keep it as text)", where(), cols[i], err, cols[i])
 			}
 			ci++
 		}
