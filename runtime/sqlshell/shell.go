@@ -28,6 +28,7 @@ type Shell struct {
 	reserved map[string]bool
 	// Warnings lists stored views that could not be re-created (their inputs are gone).
 	Warnings []string
+	tmpDir   string
 }
 
 // Open starts an in-memory DuckDB session in UTC with the Spark macros and the warehouse's tables.
@@ -52,6 +53,15 @@ func Open(ctx context.Context, w *warehouse.Warehouse) (*Shell, error) {
 func (s *Shell) init(ctx context.Context) error {
 	// Chronon runs Spark in UTC (spec §3.1); DuckDB's default is the machine's zone.
 	if _, err := s.conn.ExecContext(ctx, "SET TimeZone = 'UTC'"); err != nil {
+		return err
+	}
+	// Spill files go inside the warehouse (not a .tmp in the working directory) and go away on Close.
+	tmp, err := s.W.StagingDir("duckdb")
+	if err != nil {
+		return err
+	}
+	s.tmpDir = tmp
+	if _, err := s.conn.ExecContext(ctx, "SET temp_directory = "+Literal(tmp)); err != nil {
 		return err
 	}
 	rows, err := s.conn.QueryContext(ctx, "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'")
@@ -80,7 +90,11 @@ func (s *Shell) Close() error {
 	if s.conn != nil {
 		s.conn.Close()
 	}
-	return s.db.Close()
+	err := s.db.Close()
+	if s.tmpDir != "" {
+		os.RemoveAll(s.tmpDir)
+	}
+	return err
 }
 
 // Conn is the session's connection (macros, views and settings live on it).
