@@ -30,6 +30,11 @@ type Meta struct {
 	// PartitionColumns name the directory levels, outermost first; empty for an unpartitioned table.
 	PartitionColumns []string          `json:"partition_columns"`
 	Properties       map[string]string `json:"properties,omitempty"`
+	// MixedSchemas is set once partitions were written with different column sets (a column was
+	// added or left out): readers must then match columns by name across files.
+	MixedSchemas bool `json:"mixed_schemas,omitempty"`
+	// Derived marks metadata read from the data itself (no _chronon.json): files may differ.
+	Derived bool `json:"-"`
 }
 
 // MetaColumn is a column and its type in Spark spelling (bigint, array<bigint>, ...).

@@ -35,7 +35,7 @@ func (t *Table) Meta() (*Meta, error) {
 	if t.derived != nil {
 		return t.derived, nil
 	}
-	m = &Meta{PartitionColumns: inferPartitionColumns(t.Dir)}
+	m = &Meta{PartitionColumns: inferPartitionColumns(t.Dir), Derived: true}
 	if f := firstParquet(t.Dir); f != "" {
 		s, err := fileSchema(f)
 		if err != nil {

@@ -291,8 +291,11 @@ func (tx *Txn) mergedMeta(dir string) (*Meta, error) {
 		}
 	}
 	m.Columns = metaColumns(merged)
+	m.MixedSchemas = old.MixedSchemas || !sameNames(merged, tx.spec.Schema) || !sameNames(merged, oldSchema)
 	return m, nil
 }
+
+func sameNames(a, b types.Schema) bool { return slices.Equal(a.Names(), b.Names()) }
 
 // swap moves src to dst, replacing dst. The old dst is parked in .trash first; if the process dies
 // between the two renames, Open moves it back.
