@@ -176,8 +176,8 @@ func TestDuckDBReadsOurFiles(t *testing.T) {
 	}
 	var out bytes.Buffer
 	Write(&out, r, "json")
-	want := `{"b":false,"i":-2,"l":0,"f":0,"d":-1,"s":"","bin":"","dt":"1970-01-01","tsp":"1970-01-01 00:00:00","ls":[],"m":{},"st":{"a":null,"z":null},"lls":[],"ds":"2023-11-30"}
-{"b":true,"i":1,"l":1099511627776,"f":1.5,"d":2.25,"s":"x","bin":"aGk=","dt":"2023-11-01","tsp":"2023-11-30 05:01:15.123","ls":[3,null,5],"m":{"k1":7,"k2":null},"st":{"a":[1,null],"z":"zz"},"lls":[["a"],[],null,["b",null]],"ds":"2023-11-30"}
+	want := `{"b":false,"i":-2,"l":0,"f":0.0,"d":-1.0,"s":"","bin":"","dt":"1970-01-01","tsp":"1970-01-01 00:00:00","ls":[],"m":{},"st":{"a":null,"z":null},"lls":[],"ds":"2023-11-30"}
+{"b":true,"i":1,"l":1099511627776,"f":1.5,"d":2.25,"s":"x","bin":"aGk=","dt":"2023-11-01","tsp":"2023-11-30 05:01:15.123","ls":[3,null,5],"m":{"k1":7,"k2":null},"st":{"a":[1.0,null],"z":"zz"},"lls":[["a"],[],null,["b",null]],"ds":"2023-11-30"}
 {"b":null,"i":null,"l":null,"f":null,"d":null,"s":null,"bin":null,"dt":null,"tsp":null,"ls":null,"m":null,"st":null,"lls":null,"ds":"2023-11-30"}
 `
 	if out.String() != want {

@@ -283,9 +283,9 @@ func jsonValue(v any) any {
 		return json.Number(x.String())
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return floatText(x)
+			return floatText(x) // JSON has no NaN: a string, as Spark's to_json writes it
 		}
-		return x
+		return json.Number(floatText(x)) // 331.0 as Spark prints it, not 331
 	case float32:
 		return jsonValue(float64(x))
 	case duckdb.UUID:
