@@ -146,7 +146,7 @@ func (p *gbPlan) scanAll(w *warehouse.Warehouse, S, E string) (*scanned, error) 
 			}
 			start, end = last, last
 		}
-		s, err := scan(w, sourceQuery{src: src, order: p.order, keys: p.keys, accuracy: p.accuracy, start: start, end: end, columns: cols})
+		s, err := scan(w, sourceQuery{src: src, order: p.order, keys: p.keys, accuracy: p.accuracy, start: start, end: end, columns: cols, noDs: !p.entities && p.gb.Aggregations != nil})
 		if err != nil {
 			return nil, fmt.Errorf("GroupBy %s: sources[%d]: %w", p.name, i, err)
 		}
@@ -228,48 +228,33 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query) (*types.Batch, error) 
 	if p.gb.Aggregations == nil {
 		return p.snapshotRows(data, feats, queries), nil
 	}
-	// Group data rows by key, in scan order.
 	keyCols := make([]*types.Column, len(p.keys))
 	for i, k := range p.keys {
 		keyCols[i] = data.batch.Col(k)
 	}
-	var buf strings.Builder
-	rowsByKey := map[string][]int32{}
-	n := data.batch.Len()
-	for i := 0; i < n; i++ {
-		k, ok := keyOf(keyCols, i, &buf)
-		if ok {
-			rowsByKey[k] = append(rowsByKey[k], int32(i))
-		}
-	}
-	// Queries by key.
-	byKey := map[string][]int32{}
-	var keys []string
+	// Rows grouped by key in scan order; queries by the same group ids (keys without data are
+	// answered with nulls directly).
+	groups := newKeyGroups(keyCols, data.batch.Len())
+	qKey := make([]int32, len(queries))
 	for i, q := range queries {
-		if _, ok := byKey[q.key]; !ok {
-			keys = append(keys, q.key)
-		}
-		byKey[q.key] = append(byKey[q.key], int32(i))
+		qKey[i] = groups.find(q.key)
 	}
-	sort.Strings(keys)
+	nKeys := groups.count()
+	qOff, qByKey := groupByID(qKey, nKeys)
 	res := aggregate.ResolutionFor(p.accuracy)
 	if p.entities {
 		res = aggregate.ResolutionFor(api.Accuracy_SNAPSHOT)
 	}
-	// Entity rows aggregate only within their own partition: group by (ds, key) instead.
 	var dsCol *types.Column
 	if p.entities {
 		dsCol = data.batch.Col(warehouse.PartitionColumn)
 	}
 	tsCol := data.batch.Col("ts")
 	workers := runtime.GOMAXPROCS(0)
-	if workers > len(keys) {
-		workers = max(1, len(keys))
-	}
 	type result struct {
-		out   *types.Batch
-		rowOf map[int32]int32 // query index → row of out
-		err   error
+		out     *types.Batch
+		answers [][2]int32 // (row of out, query index)
+		err     error
 	}
 	results := make([]result, workers)
 	var wg sync.WaitGroup
@@ -287,43 +272,26 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query) (*types.Batch, error) 
 				results[wi].err = fmt.Errorf("GroupBy %s: %w", p.name, err)
 				return
 			}
-			out := types.NewBatch(agg.OutputSchema(), 0)
-			rowOf := map[int32]int32{}
-			for ki := wi; ki < len(keys); ki += workers {
-				k := keys[ki]
-				qs := byKey[k]
-				rows := rowsByKey[k]
+			c := &computer{p: p, st: st, data: data, tsCol: tsCol, queries: queries, out: types.NewBatch(agg.OutputSchema(), 0)}
+			for id := wi; id < nKeys; id += workers {
+				qs := qByKey[qOff[id]:qOff[id+1]]
+				if len(qs) == 0 {
+					continue
+				}
+				rows := groups.rows(int32(id))
 				if p.entities {
-					// one aggregation per partition read: split queries by ds
-					byDs := map[string][]int32{}
-					for _, qi := range qs {
-						byDs[queries[qi].ds] = append(byDs[queries[qi].ds], qi)
-					}
-					dss := make([]string, 0, len(byDs))
-					for d := range byDs {
-						dss = append(dss, d)
-					}
-					sort.Strings(dss)
-					for _, d := range dss {
-						var sub []int32
-						for _, r := range rows {
-							if dsCol.Strs[r] == d {
-								sub = append(sub, r)
-							}
-						}
-						if err := p.compute(st, data, tsCol, sub, byDs[d], queries, out, rowOf, midMillis(d)+dayMillis-1); err != nil {
-							results[wi].err = err
-							return
-						}
+					if err := c.entityKey(dsCol, rows, qs); err != nil {
+						results[wi].err = err
+						return
 					}
 					continue
 				}
-				if err := p.compute(st, data, tsCol, rows, qs, queries, out, rowOf, 0); err != nil {
+				if err := c.run(rows, qs, 0); err != nil {
 					results[wi].err = err
 					return
 				}
 			}
-			results[wi].out, results[wi].rowOf = out, rowOf
+			results[wi].out, results[wi].answers = c.out, c.answers
 		}(wi)
 	}
 	wg.Wait()
@@ -337,11 +305,8 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query) (*types.Batch, error) 
 		if r.err != nil {
 			return nil, r.err
 		}
-		if r.out == nil {
-			continue
-		}
-		for qi, row := range r.rowOf {
-			idx[qi] = row + offset
+		for _, a := range r.answers {
+			idx[a[1]] = offset + a[0]
 		}
 		offset += int32(r.out.Len())
 		outs = append(outs, r.out)
@@ -350,45 +315,161 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query) (*types.Batch, error) 
 	return takeBatch(all, idx), nil
 }
 
-// compute runs the sawtooth for one key's rows and queries, appending to out. noTs is the event time
-// given to entity rows without a time column (the end of their partition's day).
-func (p *gbPlan) compute(st *aggregate.Sawtooth, data *scanned, tsCol *types.Column, rows []int32, qs []int32, queries []query, out *types.Batch, rowOf map[int32]int32, noTs int64) error {
-	ts := make([]int64, len(rows))
-	for i, r := range rows {
-		if tsCol != nil && !tsCol.IsNull(int(r)) {
-			ts[i] = tsCol.Ints[r]
-		} else if tsCol == nil {
-			ts[i] = noTs
-		} else {
-			ts[i] = -1 << 62 // null time: never inside a window
+// groupByID lays out the indices i with id[i] >= 0 grouped by id, keeping their order: the indices
+// of id k are members[off[k]:off[k+1]].
+func groupByID(id []int32, n int) (off []int32, members []int32) {
+	off = make([]int32, n+1)
+	for _, k := range id {
+		if k >= 0 {
+			off[k+1]++
 		}
 	}
-	order, sortedTs := aggregate.SortEvents(ts)
-	evRows := make([]int32, len(order))
-	for i, o := range order {
-		evRows[i] = rows[o]
+	for k := 0; k < n; k++ {
+		off[k+1] += off[k]
 	}
-	// Distinct ascending query times.
-	sorted := append([]int32(nil), qs...)
-	sort.SliceStable(sorted, func(a, b int) bool { return queries[sorted[a]].q < queries[sorted[b]].q })
-	var times []int64
-	for _, qi := range sorted {
-		if len(times) == 0 || times[len(times)-1] != queries[qi].q {
-			times = append(times, queries[qi].q)
+	members = make([]int32, off[n])
+	next := append([]int32(nil), off[:n]...)
+	for i, k := range id {
+		if k >= 0 {
+			members[next[k]] = int32(i)
+			next[k]++
 		}
 	}
-	base := int32(out.Len())
-	if err := st.Compute(aggregate.Events{Batch: data.batch, Rows: evRows, Ts: sortedTs}, times, out); err != nil {
-		return fmt.Errorf("GroupBy %s: %w", p.name, err)
-	}
-	ti := 0
-	for _, qi := range sorted {
-		for times[ti] != queries[qi].q {
-			ti++
+	return off, members
+}
+
+// computer runs the sawtooth for one key at a time, reusing its buffers across keys.
+type computer struct {
+	p       *gbPlan
+	st      *aggregate.Sawtooth
+	data    *scanned
+	tsCol   *types.Column
+	queries []query
+	out     *types.Batch
+	answers [][2]int32 // (row of out, query index)
+	// scratch
+	evRows []int32
+	evTs   []int64
+	qs     []int32
+	times  []int64
+	sub    []int32
+}
+
+// entityKey answers one key's entity queries: each partition's rows aggregate on their own, with
+// rows lacking a time placed at the end of their day.
+func (c *computer) entityKey(dsCol *types.Column, rows, qs []int32) error {
+	// queries of one key usually ask for one or a few partitions
+	done := map[string]bool{}
+	for _, qi := range qs {
+		d := c.queries[qi].ds
+		if done[d] {
+			continue
 		}
-		rowOf[qi] = base + int32(ti)
+		done[d] = true
+		c.sub = c.sub[:0]
+		for _, r := range rows {
+			if dsCol.Strs[r] == d {
+				c.sub = append(c.sub, r)
+			}
+		}
+		var same []int32
+		for _, qj := range qs {
+			if c.queries[qj].ds == d {
+				same = append(same, qj)
+			}
+		}
+		if err := c.run(c.sub, same, midMillis(d)+dayMillis-1); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// run computes one key's values at its queries' times. rows are in scan order; noTs is the event
+// time of rows when the source has no time column.
+func (c *computer) run(rows, qs []int32, noTs int64) error {
+	// Events sorted by ts, stable so that equal times keep scan order (spec §15.2).
+	c.evRows = append(c.evRows[:0], rows...)
+	c.evTs = c.evTs[:0]
+	for _, r := range rows {
+		switch {
+		case c.tsCol == nil:
+			c.evTs = append(c.evTs, noTs)
+		case c.tsCol.IsNull(int(r)):
+			c.evTs = append(c.evTs, -1<<62) // null time: never inside a window
+		default:
+			c.evTs = append(c.evTs, c.tsCol.Ints[r])
+		}
+	}
+	sortByTs(c.evRows, c.evTs)
+	// Distinct ascending query times.
+	c.qs = append(c.qs[:0], qs...)
+	sortQueries(c.qs, c.queries)
+	c.times = c.times[:0]
+	for _, qi := range c.qs {
+		if t := c.queries[qi].q; len(c.times) == 0 || c.times[len(c.times)-1] != t {
+			c.times = append(c.times, t)
+		}
+	}
+	base := int32(c.out.Len())
+	if err := c.st.Compute(aggregate.Events{Batch: c.data.batch, Rows: c.evRows, Ts: c.evTs}, c.times, c.out); err != nil {
+		return fmt.Errorf("GroupBy %s: %w", c.p.name, err)
+	}
+	// One output row per distinct time, in order; equal times share a row.
+	row := base
+	for i, qi := range c.qs {
+		if i > 0 && c.queries[qi].q != c.queries[c.qs[i-1]].q {
+			row++
+		}
+		c.answers = append(c.answers, [2]int32{row, qi})
+	}
+	return nil
+}
+
+// sortByTs sorts rows and ts together by ts, stably (insertion sort for the usual handful of events
+// per key, a merge sort beyond).
+func sortByTs(rows []int32, ts []int64) {
+	if len(ts) <= 32 {
+		for i := 1; i < len(ts); i++ {
+			t, r := ts[i], rows[i]
+			j := i
+			for j > 0 && ts[j-1] > t {
+				ts[j], rows[j] = ts[j-1], rows[j-1]
+				j--
+			}
+			ts[j], rows[j] = t, r
+		}
+		return
+	}
+	idx := make([]int, len(ts))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return ts[idx[a]] < ts[idx[b]] })
+	r2 := make([]int32, len(rows))
+	t2 := make([]int64, len(ts))
+	for i, j := range idx {
+		r2[i], t2[i] = rows[j], ts[j]
+	}
+	copy(rows, r2)
+	copy(ts, t2)
+}
+
+// sortQueries orders query indices by query time, stably.
+func sortQueries(qs []int32, queries []query) {
+	if len(qs) <= 32 {
+		for i := 1; i < len(qs); i++ {
+			q := qs[i]
+			j := i
+			for j > 0 && queries[qs[j-1]].q > queries[q].q {
+				qs[j] = qs[j-1]
+				j--
+			}
+			qs[j] = q
+		}
+		return
+	}
+	sort.SliceStable(qs, func(a, b int) bool { return queries[qs[a]].q < queries[qs[b]].q })
 }
 
 // snapshotRows answers entity queries without aggregations: the key's row in partition q.ds (the

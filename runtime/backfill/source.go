@@ -31,6 +31,8 @@ type sourceQuery struct {
 	end      string
 	// columns, when non-nil, restricts the output to keys, ts, these and ds.
 	columns []string
+	// noDs leaves out the ds column (event aggregations do not need it; it costs a string per row).
+	noDs bool
 }
 
 func sourceTable(src *api.Source) (string, *api.Query, error) {
@@ -123,7 +125,9 @@ func prepare(w *warehouse.Warehouse, sq sourceQuery) (*preparedScan, error) {
 			add(k, q.Selects[k])
 		}
 	}
-	add(warehouse.PartitionColumn, warehouse.PartitionColumn)
+	if !sq.noDs {
+		add(warehouse.PartitionColumn, warehouse.PartitionColumn)
+	}
 	if sq.columns != nil {
 		keep := map[string]bool{"ts": true, warehouse.PartitionColumn: true}
 		for _, k := range sq.keys {

@@ -22,6 +22,9 @@ type fileWriter struct {
 	buf     *bufio.Writer
 	pw      *parquet.Writer
 	flat    bool // no nested columns: one value per column per row
+	// nested schemas: first leaf column of each column, and a reusable shredder per nested column
+	leafBase  []int
+	shredders []*shredder
 	rows    []parquet.Row
 	vals    []parquet.Value // backing store of rows, reused between chunks
 	pending int             // rows in the current row group
@@ -96,19 +99,50 @@ func (w *fileWriter) row(b *types.Batch, i int) parquet.Row {
 		}
 		return w.vals[start:len(w.vals):len(w.vals)]
 	}
-	row := make(parquet.Row, 0, len(b.Cols))
-	// Nested: shred each column into per-leaf lists, then concatenate them in leaf order.
-	leaf := 0
+	// Nested schema: primitive columns go straight in; nested ones are shredded into per-leaf value
+	// lists (reused across rows) and concatenated in leaf order. Everything lands in w.vals, so a row
+	// costs no allocation once the buffers have grown.
+	if w.leafBase == nil {
+		w.leafBase = make([]int, len(b.Cols))
+		w.shredders = make([]*shredder, len(b.Cols))
+		leaf := 0
+		for c := range b.Cols {
+			w.leafBase[c] = leaf
+			n := countLeaves(w.schema[c].Type)
+			if !isPrimitive(w.schema[c].Type) {
+				w.shredders[c] = &shredder{leaves: make([][]parquet.Value, n), base: leaf}
+			}
+			leaf += n
+		}
+	}
+	start := len(w.vals)
 	for c, col := range b.Cols {
-		n := countLeaves(w.schema[c].Type)
-		sh := shredder{leaves: make([][]parquet.Value, n), base: leaf}
+		sh := w.shredders[c]
+		if sh == nil {
+			if col.IsNull(i) {
+				w.vals = append(w.vals, parquet.NullValue().Level(0, 0, w.leafBase[c]))
+			} else {
+				w.vals = append(w.vals, flatValue(col, i).Level(0, 1, w.leafBase[c]))
+			}
+			continue
+		}
+		for l := range sh.leaves {
+			sh.leaves[l] = sh.leaves[l][:0]
+		}
 		sh.shred(col.Type, col.Value(i), 0, 0, 0, 0)
 		for _, vs := range sh.leaves {
-			row = append(row, vs...)
+			w.vals = append(w.vals, vs...)
 		}
-		leaf += n
 	}
-	return row
+	return w.vals[start:len(w.vals):len(w.vals)]
+}
+
+func isPrimitive(t *types.Type) bool {
+	switch t.Kind {
+	case types.List, types.Map, types.Struct:
+		return false
+	}
+	return true
 }
 
 // Close finishes the file and syncs it to disk, so a committed partition survives a crash.
@@ -186,7 +220,9 @@ func primitive(t *types.Type, v any) parquet.Value {
 	case types.Double:
 		return parquet.DoubleValue(v.(float64))
 	case types.String:
-		return parquet.ByteArrayValue([]byte(v.(string)))
+		// not copied: the writer copies values into its own buffers
+		str := v.(string)
+		return parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(str), len(str)))
 	case types.Binary:
 		return parquet.ByteArrayValue(v.([]byte))
 	}

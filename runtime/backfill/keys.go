@@ -1,0 +1,161 @@
+package backfill
+
+import (
+	"hash/maphash"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/chronon-go/chronon/runtime/types"
+)
+
+// keyGroups groups the rows of a batch by key without a map insert per row. Each key is identified
+// by two independent 64-bit hashes (a false match needs both to collide: about 1e-25 for ten million
+// keys), rows are scattered into buckets by hash in one pass and sorted within each small bucket, and
+// runs of equal hashes become groups. Rows keep their scan order within a group.
+type keyGroups struct {
+	cols    []*types.Column
+	seed1   maphash.Seed
+	seed2   maphash.Seed
+	members []int32 // row indices grouped by key
+	off     []int32 // group g is members[off[g]:off[g+1]]
+	h1, h2  []uint64
+	bucket  []int32 // groups of bucket b are [bucket[b], bucket[b+1])
+}
+
+const bucketBits = 12
+
+type hashedRow struct {
+	h1, h2 uint64
+	row    int32
+}
+
+func (g *keyGroups) hash(i int, buf *strings.Builder) (uint64, uint64, bool) {
+	k, ok := keyOf(g.cols, i, buf)
+	if !ok {
+		return 0, 0, false
+	}
+	return maphash.String(g.seed1, k), maphash.String(g.seed2, k), true
+}
+
+func newKeyGroups(cols []*types.Column, n int) *keyGroups {
+	g := &keyGroups{cols: cols, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
+	workers := runtime.GOMAXPROCS(0)
+	// Hash rows in parallel, counting bucket sizes per worker.
+	rows := make([]hashedRow, n)
+	valid := make([]bool, n)
+	counts := make([][1 << bucketBits]int32, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			var buf strings.Builder
+			for i := w * n / workers; i < (w+1)*n/workers; i++ {
+				h1, h2, ok := g.hash(i, &buf)
+				if ok {
+					rows[i] = hashedRow{h1, h2, int32(i)}
+					valid[i] = true
+					counts[w][h1>>(64-bucketBits)]++
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	// Stable scatter into buckets (worker ranges are in row order, so scan order is kept).
+	starts := make([]int32, 1<<bucketBits+1)
+	for b := 0; b < 1<<bucketBits; b++ {
+		total := int32(0)
+		for w := 0; w < workers; w++ {
+			total += counts[w][b]
+		}
+		starts[b+1] = starts[b] + total
+	}
+	sorted := make([]hashedRow, starts[1<<bucketBits])
+	next := append([]int32(nil), starts[:1<<bucketBits]...)
+	for i := 0; i < n; i++ {
+		if valid[i] {
+			b := rows[i].h1 >> (64 - bucketBits)
+			sorted[next[b]] = rows[i]
+			next[b]++
+		}
+	}
+	rows = nil
+	// Sort each bucket by (h1, h2, row) in parallel.
+	var bi int32
+	var mu sync.Mutex
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				b := bi
+				bi++
+				mu.Unlock()
+				if b >= 1<<bucketBits {
+					return
+				}
+				slices.SortFunc(sorted[starts[b]:starts[b+1]], func(x, y hashedRow) int {
+					switch {
+					case x.h1 != y.h1:
+						return cmpU64(x.h1, y.h1)
+					case x.h2 != y.h2:
+						return cmpU64(x.h2, y.h2)
+					}
+					return int(x.row - y.row)
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	g.members = make([]int32, len(sorted))
+	g.bucket = make([]int32, 1<<bucketBits+1)
+	for b := 0; b < 1<<bucketBits; b++ {
+		g.bucket[b] = int32(len(g.h1))
+		for i := starts[b]; i < starts[b+1]; i++ {
+			g.members[i] = sorted[i].row
+			if i == starts[b] || sorted[i].h1 != sorted[i-1].h1 || sorted[i].h2 != sorted[i-1].h2 {
+				g.off = append(g.off, i)
+				g.h1 = append(g.h1, sorted[i].h1)
+				g.h2 = append(g.h2, sorted[i].h2)
+			}
+		}
+	}
+	g.bucket[1<<bucketBits] = int32(len(g.h1))
+	g.off = append(g.off, int32(len(sorted)))
+	return g
+}
+
+func cmpU64(a, b uint64) int {
+	if a < b {
+		return -1
+	}
+	return 1
+}
+
+// count is the number of groups.
+func (g *keyGroups) count() int { return len(g.h1) }
+
+// rows returns the rows of group id.
+func (g *keyGroups) rows(id int32) []int32 { return g.members[g.off[id]:g.off[id+1]] }
+
+// find returns the group of key k (as keyOf renders it), or -1.
+func (g *keyGroups) find(k string) int32 {
+	h1, h2 := maphash.String(g.seed1, k), maphash.String(g.seed2, k)
+	b := h1 >> (64 - bucketBits)
+	lo, hi := g.bucket[b], g.bucket[b+1]
+	for lo < hi {
+		m := (lo + hi) / 2
+		if g.h1[m] < h1 || (g.h1[m] == h1 && g.h2[m] < h2) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < g.bucket[b+1] && g.h1[lo] == h1 && g.h2[lo] == h2 {
+		return lo
+	}
+	return -1
+}
