@@ -18,7 +18,8 @@
 --   The hop alignment is exact here, not approximated.
 -- * users.v1 is an entity snapshot without aggregations: the row of partition day(ts) - 1.
 -- * COUNT/SUM/AVERAGE over an empty window are NULL; LAST_K is most recent first, ties broken by
---   scan order (later partition, then later file and row, counts as later; spec §15.2).
+--   scan order (later partition, then later row, counts as later; spec §15.2). The row order is the
+--   position in the file, which assumes one file per partition (true for `chronon gen`).
 
 SET VARIABLE max_day = (
   SELECT max(ts - ts % 86400000)
@@ -35,33 +36,40 @@ COPY (
     WHERE ds <= '@END_DS@'
   ),
   purchases AS (
-    SELECT user_id, purchase_price AS v, ts, ds, filename AS f, file_row_number AS rn
+    SELECT user_id, purchase_price AS v, ts, ds, file_row_number AS rn
     FROM read_parquet('@WAREHOUSE@/data/purchases/*/*.parquet', hive_partitioning = true, hive_types_autocast = false,
-                      filename = true, file_row_number = true)
+                      file_row_number = true)
     WHERE ds <= getvariable('snapshot_end_ds') AND user_id IS NOT NULL
   ),
   -- One snapshot value per (user, day): every checkout of that user on that day shares it.
   snapshot_keys AS (SELECT DISTINCT user_id, day_start FROM left_rows WHERE user_id IS NOT NULL),
-  purchase_features AS (
-    SELECT k.user_id, k.day_start,
-      CAST(sum(v) FILTER (WHERE p.ts >= k.day_start - 3 * 86400000::BIGINT) AS BIGINT) AS sum_3d,
-      CAST(sum(v) FILTER (WHERE p.ts >= k.day_start - 14 * 86400000::BIGINT) AS BIGINT) AS sum_14d,
-      CAST(sum(v) FILTER (WHERE p.ts >= k.day_start - 30 * 86400000::BIGINT) AS BIGINT) AS sum_30d,
-      nullif(count(v) FILTER (WHERE p.ts >= k.day_start - 3 * 86400000::BIGINT), 0) AS count_3d,
-      nullif(count(v) FILTER (WHERE p.ts >= k.day_start - 14 * 86400000::BIGINT), 0) AS count_14d,
-      nullif(count(v) FILTER (WHERE p.ts >= k.day_start - 30 * 86400000::BIGINT), 0) AS count_30d,
-      avg(v) FILTER (WHERE p.ts >= k.day_start - 3 * 86400000::BIGINT) AS average_3d,
-      avg(v) FILTER (WHERE p.ts >= k.day_start - 14 * 86400000::BIGINT) AS average_14d,
-      avg(v) FILTER (WHERE p.ts >= k.day_start - 30 * 86400000::BIGINT) AS average_30d,
-      list(v ORDER BY p.ts DESC, p.ds DESC, p.f DESC, p.rn DESC)[1:10] AS last10
+  purchase_rows AS (
+    SELECT k.user_id, k.day_start, p.v, p.ts,
+      -- pos 1 = the latest event (LAST_K order); ranking in a window and keeping pos <= k is much
+      -- cheaper in DuckDB than an ordered list() or max_by over a composite key.
+      row_number() OVER (PARTITION BY k.user_id, k.day_start ORDER BY p.ts DESC, p.ds DESC, p.rn DESC) AS pos
     FROM snapshot_keys k
     JOIN purchases p ON p.user_id = k.user_id AND p.ts < k.day_start
-    GROUP BY k.user_id, k.day_start
+  ),
+  purchase_features AS (
+    SELECT user_id, day_start,
+      CAST(sum(v) FILTER (WHERE ts >= day_start - 3 * 86400000::BIGINT) AS BIGINT) AS sum_3d,
+      CAST(sum(v) FILTER (WHERE ts >= day_start - 14 * 86400000::BIGINT) AS BIGINT) AS sum_14d,
+      CAST(sum(v) FILTER (WHERE ts >= day_start - 30 * 86400000::BIGINT) AS BIGINT) AS sum_30d,
+      nullif(count(v) FILTER (WHERE ts >= day_start - 3 * 86400000::BIGINT), 0) AS count_3d,
+      nullif(count(v) FILTER (WHERE ts >= day_start - 14 * 86400000::BIGINT), 0) AS count_14d,
+      nullif(count(v) FILTER (WHERE ts >= day_start - 30 * 86400000::BIGINT), 0) AS count_30d,
+      avg(v) FILTER (WHERE ts >= day_start - 3 * 86400000::BIGINT) AS average_3d,
+      avg(v) FILTER (WHERE ts >= day_start - 14 * 86400000::BIGINT) AS average_14d,
+      avg(v) FILTER (WHERE ts >= day_start - 30 * 86400000::BIGINT) AS average_30d,
+      max_by(v, -pos, 10) FILTER (WHERE pos <= 10) AS last10
+    FROM purchase_rows
+    GROUP BY user_id, day_start
   ),
   returns AS (
-    SELECT user_id, refund_amt AS v, ts, ds, filename AS f, file_row_number AS rn
+    SELECT user_id, refund_amt AS v, ts, ds, file_row_number AS rn
     FROM read_parquet('@WAREHOUSE@/data/returns/*/*.parquet', hive_partitioning = true, hive_types_autocast = false,
-                      filename = true, file_row_number = true)
+                      file_row_number = true)
     WHERE ds <= getvariable('temporal_end_ds') AND user_id IS NOT NULL
   ),
   query_times AS (
@@ -71,21 +79,26 @@ COPY (
       (ts - 30 * 86400000::BIGINT) - (ts - 30 * 86400000::BIGINT) % 86400000 AS start_30d
     FROM left_rows WHERE user_id IS NOT NULL
   ),
-  return_features AS (
-    SELECT q.rid,
-      CAST(sum(v) FILTER (WHERE r.ts >= q.start_3d) AS BIGINT) AS sum_3d,
-      CAST(sum(v) FILTER (WHERE r.ts >= q.start_14d) AS BIGINT) AS sum_14d,
-      CAST(sum(v) FILTER (WHERE r.ts >= q.start_30d) AS BIGINT) AS sum_30d,
-      nullif(count(v) FILTER (WHERE r.ts >= q.start_3d), 0) AS count_3d,
-      nullif(count(v) FILTER (WHERE r.ts >= q.start_14d), 0) AS count_14d,
-      nullif(count(v) FILTER (WHERE r.ts >= q.start_30d), 0) AS count_30d,
-      avg(v) FILTER (WHERE r.ts >= q.start_3d) AS average_3d,
-      avg(v) FILTER (WHERE r.ts >= q.start_14d) AS average_14d,
-      avg(v) FILTER (WHERE r.ts >= q.start_30d) AS average_30d,
-      list(v ORDER BY r.ts DESC, r.ds DESC, r.f DESC, r.rn DESC)[1:2] AS last2
+  return_rows AS (
+    SELECT q.rid, q.start_3d, q.start_14d, q.start_30d, r.v, r.ts,
+      row_number() OVER (PARTITION BY q.rid ORDER BY r.ts DESC, r.ds DESC, r.rn DESC) AS pos
     FROM query_times q
     JOIN returns r ON r.user_id = q.user_id AND r.ts < q.ts
-    GROUP BY q.rid
+  ),
+  return_features AS (
+    SELECT rid,
+      CAST(sum(v) FILTER (WHERE ts >= start_3d) AS BIGINT) AS sum_3d,
+      CAST(sum(v) FILTER (WHERE ts >= start_14d) AS BIGINT) AS sum_14d,
+      CAST(sum(v) FILTER (WHERE ts >= start_30d) AS BIGINT) AS sum_30d,
+      nullif(count(v) FILTER (WHERE ts >= start_3d), 0) AS count_3d,
+      nullif(count(v) FILTER (WHERE ts >= start_14d), 0) AS count_14d,
+      nullif(count(v) FILTER (WHERE ts >= start_30d), 0) AS count_30d,
+      avg(v) FILTER (WHERE ts >= start_3d) AS average_3d,
+      avg(v) FILTER (WHERE ts >= start_14d) AS average_14d,
+      avg(v) FILTER (WHERE ts >= start_30d) AS average_30d,
+      max_by(v, -pos, 2) FILTER (WHERE pos <= 2) AS last2
+    FROM return_rows
+    GROUP BY rid
   ),
   users AS (
     SELECT user_id, account_created_ds, email_verified, ds

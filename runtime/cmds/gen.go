@@ -18,7 +18,8 @@ func Gen() *cli.Command {
 		ArgsUsage: " ",
 		Description: "--scale N writes N×10M purchases, N×10M returns, N×1M checkouts and N×1M users over --days\n" +
 			"partitions ending at --end-date; --purchases/--returns/--checkouts/--users override single counts.\n" +
-			"The same flags and --seed always give byte-identical files. The four tables are replaced.\n" +
+			"The same flags and --seed always give byte-identical files. The four tables are replaced\n" +
+			"(tables not written by chronon gen only with --replace).\n" +
 			"See docs/bench.md.",
 		Flags: []cli.Flag{
 			&cli.Float64Flag{Name: "scale", Value: 1, Usage: "size factor (0.001 = 10k/10k/1k/1k rows)"},
@@ -32,6 +33,7 @@ func Gen() *cli.Command {
 			&cli.Int64Flag{Name: "checkouts", Usage: "rows of data.checkouts (default from --scale)"},
 			&cli.Int64Flag{Name: "users", Usage: "rows of data.users (default from --scale)"},
 			&cli.IntFlag{Name: "workers", Usage: "partitions written in parallel (default 2 × cores)"},
+			&cli.BoolFlag{Name: "replace", Usage: "also replace tables that chronon gen did not write"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {
@@ -67,6 +69,7 @@ func Gen() *cli.Command {
 				CheckoutDays: c.Int("checkout-days"),
 				Namespace:    c.String("namespace"),
 				Workers:      c.Int("workers"),
+				Replace:      c.Bool("replace"),
 			}
 			if isTerminal(c.App.ErrWriter) {
 				opts.Progress = c.App.ErrWriter

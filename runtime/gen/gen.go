@@ -81,6 +81,9 @@ type Options struct {
 	// Workers writing partitions in parallel (default 2 × GOMAXPROCS: each partition ends with an
 	// fsync, and a spare worker keeps the CPU busy meanwhile).
 	Workers int
+	// Replace allows overwriting tables that chronon gen did not write (e.g. imported quickstart
+	// data); without it Generate refuses, so a mistyped --warehouse cannot wipe real tables.
+	Replace bool
 	// Progress receives a one-line status, rewritten in place with \r, about five times a second;
 	// nil is quiet. Give it a terminal only.
 	Progress io.Writer
@@ -230,6 +233,13 @@ func Generate(w *warehouse.Warehouse, opts Options) (*Result, error) {
 	}
 	start := time.Now()
 	tables := p.tables()
+	if !opts.Replace {
+		for _, t := range tables {
+			if err := checkReplaceable(w, t.name); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var jobs []*job
 	for _, t := range tables {
 		if err := w.DropTable(t.name); err != nil {
@@ -301,12 +311,39 @@ func Generate(w *warehouse.Warehouse, opts Options) (*Result, error) {
 	return res, nil
 }
 
+// GeneratedBy is the table property (key generatedByKey) that marks tables written by Generate.
+const (
+	generatedByKey = "generated_by"
+	GeneratedBy    = "chronon gen"
+)
+
 func (t *tableGen) spec() warehouse.TableSpec {
 	return warehouse.TableSpec{
 		Schema:           t.schema,
 		PartitionColumns: []string{warehouse.PartitionColumn},
-		Properties:       map[string]string{"generated_by": "chronon gen"},
+		Properties:       map[string]string{generatedByKey: GeneratedBy},
 	}
+}
+
+// ErrNotGenerated is matched (errors.Is) when a table exists that Generate did not write.
+var ErrNotGenerated = errors.New("table was not written by chronon gen")
+
+func checkReplaceable(w *warehouse.Warehouse, name string) error {
+	if !w.Exists(name) {
+		return nil
+	}
+	t, err := w.Table(name)
+	if err != nil {
+		return err
+	}
+	m, err := t.Meta()
+	if err != nil {
+		return err
+	}
+	if m == nil || m.Properties[generatedByKey] != GeneratedBy {
+		return fmt.Errorf("gen: %s exists in %s and %w; use another warehouse (--warehouse) or allow replacing it (--replace)", name, w.Root, ErrNotGenerated)
+	}
+	return nil
 }
 
 func (p *plan) tables() []*tableGen {

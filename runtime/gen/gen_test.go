@@ -3,6 +3,7 @@ package gen
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -259,5 +260,33 @@ func TestOptionErrors(t *testing.T) {
 		if _, err := Generate(w, o); err == nil {
 			t.Errorf("%+v: no error", o)
 		}
+	}
+}
+
+func TestRefusesToReplaceOtherTables(t *testing.T) {
+	w, err := warehouse.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := warehouse.TableSpec{Schema: CheckoutsSchema, PartitionColumns: []string{"ds"}}
+	b := types.NewBatch(CheckoutsSchema, 1)
+	b.Cols[0].Append("1")
+	b.Cols[1].Append(int64(1))
+	if err := w.WritePartition("data.checkouts", spec, []string{"2023-11-30"}, b); err != nil {
+		t.Fatal(err)
+	}
+	small := &Counts{Purchases: 10, Returns: 10, Checkouts: 10, Users: 10}
+	if _, err := Generate(w, Options{Counts: small}); !errors.Is(err, ErrNotGenerated) {
+		t.Fatalf("err = %v, want ErrNotGenerated", err)
+	}
+	if w.Exists("data.purchases") {
+		t.Errorf("nothing should be written when a table is protected")
+	}
+	if _, err := Generate(w, Options{Counts: small, Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Generated tables may be regenerated freely.
+	if _, err := Generate(w, Options{Counts: small, Seed: 2}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -17,18 +17,18 @@ const rowGroupRows = 128 * 1024
 
 // fileWriter writes batches of one schema into one Parquet file.
 type fileWriter struct {
-	schema  types.Schema
-	f       *os.File
-	buf     *bufio.Writer
-	pw      *parquet.Writer
-	flat    bool // no nested columns: one value per column per row
+	schema types.Schema
+	f      *os.File
+	buf    *bufio.Writer
+	pw     *parquet.Writer
+	flat   bool // no nested columns: one value per column per row
 	// nested schemas: first leaf column of each column, and a reusable shredder per nested column
 	leafBase  []int
 	shredders []*shredder
-	rows    []parquet.Row
-	vals    []parquet.Value // backing store of rows, reused between chunks
-	pending int             // rows in the current row group
-	total   int64
+	rows      []parquet.Row
+	vals      []parquet.Value // backing store of rows, reused between chunks
+	pending   int             // rows in the current row group
+	total     int64
 }
 
 func newFileWriter(path string, s types.Schema) (*fileWriter, error) {
