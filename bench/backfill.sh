@@ -42,7 +42,9 @@ else
 fi
 wall() { tail -n 1 "$1" | cut -d' ' -f1; }
 rss_mb() { tail -n 1 "$1" | awk '{printf "%.0f", $2 / 1024}'; }
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.2fM", n / s / 1e6; else print "-" }'; }
+rate() {
+	awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) print "-"; else if (n / s >= 1e6) printf "%.2fM", n / s / 1e6; else printf "%.1fk", n / s / 1e3 }'
+}
 
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 echo "== generating scale $scale (seed $seed, $days days ending $end) into $wh"
