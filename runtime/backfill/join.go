@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chronon-go/chronon/runtime/expr"
@@ -317,7 +319,8 @@ func dataColumns(s types.Schema) types.Schema {
 	return out
 }
 
-// writeByDs writes b's rows into their ds partitions (ds is the last column and is not stored).
+// writeByDs writes b's rows into their ds partitions (ds is the last column and is not stored). Large
+// partitions are split into several files, encoded in parallel.
 func writeByDs(tx *warehouse.Txn, b *types.Batch) error {
 	dsCol := b.Col(warehouse.PartitionColumn)
 	rowsByDs := map[string][]int32{}
@@ -336,8 +339,43 @@ func writeByDs(tx *warehouse.Txn, b *types.Batch) error {
 			data.Cols = append(data.Cols, b.Cols[i])
 		}
 	}
+	const fileRows = 256 * 1024
+	type job struct {
+		ds   string
+		rows []int32
+	}
+	var jobs []job
 	for _, d := range days {
-		if err := tx.Write([]string{d}, takeBatch(data, rowsByDs[d])); err != nil {
+		rows := rowsByDs[d]
+		for len(rows) > 0 {
+			n := min(len(rows), fileRows)
+			jobs = append(jobs, job{d, rows[:n]})
+			rows = rows[n:]
+		}
+	}
+	errs := make([]error, len(jobs))
+	var next int32
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				j := int(next)
+				next++
+				mu.Unlock()
+				if j >= len(jobs) {
+					return
+				}
+				errs[j] = tx.WriteFile([]string{jobs[j].ds}, takeBatch(data, jobs[j].rows))
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return err
 		}
 	}

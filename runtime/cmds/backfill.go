@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/chronon-go/chronon/runtime/backfill"
@@ -20,7 +21,19 @@ func (r *RunContext) joinOptions() backfill.JoinOptions {
 	return backfill.JoinOptions{EndDate: r.EndDate, StartDate: r.StartDate, StepDays: r.StepDays, Force: r.Force, Log: r.Log}
 }
 
+// defaultMemoryLimit is the soft heap limit of backfills when GOMEMLIMIT is not set: the Go
+// collector then works harder instead of letting the heap double, which keeps a 20M-event join
+// under 2 GiB of resident memory at no measured cost in time (docs/bench.md).
+const defaultMemoryLimit = 1700 << 20
+
+func applyMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+}
+
 func runJoinBackfill(ctx context.Context, r *RunContext) error {
+	applyMemoryLimit()
 	var j api.Join
 	order, err := conf.ReadFile(r.ConfPath, &j)
 	if err != nil {
@@ -34,6 +47,7 @@ func runJoinBackfill(ctx context.Context, r *RunContext) error {
 }
 
 func runGroupByBackfill(ctx context.Context, r *RunContext) error {
+	applyMemoryLimit()
 	var gb api.GroupBy
 	order, err := conf.ReadFile(r.ConfPath, &gb)
 	if err != nil {

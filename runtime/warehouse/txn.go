@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chronon-go/chronon/runtime/types"
@@ -40,6 +41,7 @@ type Txn struct {
 	order   []string
 	open    int
 	done    bool
+	mu      sync.Mutex // guards parts, order and file numbering for WriteFile
 }
 
 type stagedPartition struct {
@@ -81,6 +83,8 @@ func (w *Warehouse) Begin(table string, spec TableSpec) (*Txn, error) {
 func (tx *Txn) Schema() types.Schema { return tx.spec.Schema }
 
 func (tx *Txn) partition(vals []string) (*stagedPartition, error) {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
 	if len(vals) != len(tx.spec.PartitionColumns) {
 		return nil, fmt.Errorf("table %s: %d partition values %v for partition columns %v", tx.ref.Table(), len(vals), vals, tx.spec.PartitionColumns)
 	}
@@ -130,6 +134,31 @@ func (tx *Txn) Write(vals []string, b *types.Batch) error {
 	}
 	p.used = time.Now()
 	return p.writer.Write(b)
+}
+
+// WriteFile writes b as one new file of the partition with the given values. Unlike Write it is safe
+// for concurrent use, so large outputs can be encoded on every core.
+func (tx *Txn) WriteFile(vals []string, b *types.Batch) error {
+	if tx.done {
+		return errors.New("warehouse: write after commit or abort")
+	}
+	p, err := tx.partition(vals)
+	if err != nil {
+		return err
+	}
+	tx.mu.Lock()
+	name := fmt.Sprintf("part-%05d-%s.snappy.parquet", p.files, filepath.Base(tx.staging))
+	p.files++
+	tx.mu.Unlock()
+	fw, err := newFileWriter(filepath.Join(p.dir, name), tx.spec.Schema)
+	if err != nil {
+		return err
+	}
+	if err := fw.Write(b); err != nil {
+		fw.Close()
+		return err
+	}
+	return fw.Close()
 }
 
 func (tx *Txn) closeOldest() error {
