@@ -124,7 +124,8 @@ func orNone(s string) string {
 
 // joinPlan is a Join prepared for backfill.
 type joinPlan struct {
-	prog  *progress // nil: quiet
+	prog            *progress // nil: quiet
+	externalColumns types.Schema
 	j     *api.Join
 	order *conf.Order
 	name  string
@@ -176,7 +177,73 @@ func newJoinPlan(j *api.Join, order *conf.Order) (*joinPlan, error) {
 		}
 		p.parts = append(p.parts, pp)
 	}
+	for i, ep := range j.OnlineExternalParts {
+		src := ep.GetSource()
+		if src == nil || src.ValueSchema == nil {
+			return nil, fmt.Errorf("join %s: onlineExternalParts[%d] has no source valueSchema", p.name, i)
+		}
+		if src.OfflineGroupBy != nil {
+			return nil, fmt.Errorf("join %s: onlineExternalParts[%d]: external sources with an offlineGroupBy are not supported by this backfill yet", p.name, i)
+		}
+		prefix := "ext_"
+		if ep.GetPrefix() != "" {
+			prefix += ep.GetPrefix() + "_"
+		}
+		prefix += Sanitize(src.GetMetadata().GetName()) + "_"
+		for _, f := range src.ValueSchema.Params {
+			t, err := typeOfThrift(f.DataType)
+			if err != nil {
+				return nil, fmt.Errorf("join %s: onlineExternalParts[%d] field %s: %w", p.name, i, f.GetName(), err)
+			}
+			p.externalColumns = append(p.externalColumns, types.Field{Name: prefix + f.GetName(), Type: t})
+		}
+	}
+	if len(j.BootstrapParts) > 0 {
+		return nil, fmt.Errorf("join %s: bootstrapParts are not supported by this backfill yet; remove them to compute every feature", p.name)
+	}
 	return p, nil
+}
+
+// typeOfThrift converts a conf's TDataType into a runtime type.
+func typeOfThrift(t *api.TDataType) (*types.Type, error) {
+	if t == nil {
+		return nil, fmt.Errorf("missing data type")
+	}
+	param := func(i int) (*types.Type, error) {
+		if len(t.Params) <= i {
+			return nil, fmt.Errorf("%s needs %d type parameters", t.Kind, i+1)
+		}
+		return typeOfThrift(t.Params[i].DataType)
+	}
+	switch t.Kind {
+	case api.DataKind_LIST:
+		e, err := param(0)
+		if err != nil {
+			return nil, err
+		}
+		return types.ListOf(e), nil
+	case api.DataKind_MAP:
+		k, err := param(0)
+		if err != nil {
+			return nil, err
+		}
+		v, err := param(1)
+		if err != nil {
+			return nil, err
+		}
+		return types.MapOf(k, v), nil
+	case api.DataKind_STRUCT:
+		var fs []types.Field
+		for _, f := range t.Params {
+			ft, err := typeOfThrift(f.DataType)
+			if err != nil {
+				return nil, err
+			}
+			fs = append(fs, types.Field{Name: f.GetName(), Type: ft})
+		}
+		return types.StructOf(t.GetName(), fs...), nil
+	}
+	return &types.Type{Kind: types.Kind(t.Kind)}, nil
 }
 
 // RunJoin backfills a join's output table (spec §6): one row per left row of each missing left
@@ -456,6 +523,14 @@ func (p *joinPlan) computeChunk(w *warehouse.Warehouse, start, end string, todo 
 			addCol(types.Field{Name: name, Type: f.Type}, feats.Cols[i])
 		}
 	}
+	// Online-only external parts are null offline (spec §6.7).
+	for _, f := range p.externalColumns {
+		c := types.NewColumn(f.Type, lb.Len())
+		for i := 0; i < lb.Len(); i++ {
+			c.AppendNull()
+		}
+		addCol(f, c)
+	}
 	di := lb.Schema.Index(warehouse.PartitionColumn)
 	addCol(lb.Schema[di], lb.Cols[di])
 	return p.derive(out, keyNames)
@@ -597,6 +672,9 @@ func (p *joinPlan) derive(b *types.Batch, keyNames []string) (*types.Batch, erro
 				isFeature[f.Name] = true
 			}
 		}
+	}
+	for _, f := range p.externalColumns {
+		isFeature[f.Name] = true
 	}
 	usedAsExpr := map[string]bool{}
 	for _, d := range ds {
