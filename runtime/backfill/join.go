@@ -126,11 +126,11 @@ func orNone(s string) string {
 type joinPlan struct {
 	prog            *progress // nil: quiet
 	externalColumns types.Schema
-	j     *api.Join
-	order *conf.Order
-	name  string
-	out   string
-	parts []*partPlan
+	j               *api.Join
+	order           *conf.Order
+	name            string
+	out             string
+	parts           []*partPlan
 }
 
 type partPlan struct {
