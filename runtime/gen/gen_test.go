@@ -102,11 +102,8 @@ func readAll(t *testing.T, w *warehouse.Warehouse, table string) *types.Batch {
 func day(ms int64) string { return time.UnixMilli(ms).UTC().Format(warehouse.DateFormat) }
 
 func TestScaleCountsSchemasAndShapes(t *testing.T) {
-	start := time.Now()
 	w, res := generate(t, Options{Scale: 0.001, Seed: 1})
-	if el := time.Since(start); el > 10*time.Second {
-		t.Errorf("scale 0.001 took %v", el)
-	}
+	t.Logf("scale 0.001: %d rows in %v", res.Rows, res.Elapsed)
 	want := map[string]int64{"data.purchases": 10_000, "data.returns": 10_000, "data.checkouts": 1_000, "data.users": 1_000}
 	schemas := map[string]types.Schema{"data.purchases": PurchasesSchema, "data.returns": ReturnsSchema, "data.checkouts": CheckoutsSchema, "data.users": UsersSchema}
 	if res.Rows != 22_000 || res.StartDate != "2023-11-01" || res.EndDate != "2023-11-30" {
