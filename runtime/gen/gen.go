@@ -134,6 +134,8 @@ type plan struct {
 	ns       string
 	workers  int
 	progress io.Writer
+	// accountDates are the account_created_ds values users draw from.
+	accountDates []string
 }
 
 func (o Options) plan() (*plan, error) {
@@ -190,6 +192,7 @@ func (o Options) plan() (*plan, error) {
 		}
 		p.start = d
 	}
+	p.makeAccountDates()
 	return p, nil
 }
 
@@ -375,25 +378,25 @@ type worker struct {
 	arena []byte // user id digits of the current batch; strings point into it until Write returns
 	// userNext is the next id fillUsers writes (users go out in id order across batches).
 	userNext uint64
-	// Precomputed strings, shared read-only.
-	dates []string // account_created_ds candidates
-}
-
-var accountDates struct {
-	once sync.Once
-	s    []string
+	dates    []string // account_created_ds candidates, shared read-only
 }
 
 func newWorker(p *plan) *worker {
-	accountDates.once.Do(func() {
-		// 2018-01-01 .. 2023-10-31: the sample's account_created_ds spans 2018-09-14 .. 2023-11-04.
-		first, _ := parseDay("2018-01-01")
-		last, _ := parseDay("2023-10-31")
-		for d := first; d <= last; d++ {
-			accountDates.s = append(accountDates.s, dayString(d))
-		}
-	})
-	return &worker{p: p, rng: rand.NewPCG(0, 0), batch: map[*tableGen]*types.Batch{}, dates: accountDates.s}
+	return &worker{p: p, rng: rand.NewPCG(0, 0), batch: map[*tableGen]*types.Batch{}, dates: p.accountDates}
+}
+
+// Accounts were created between about six years and one month before the last day (the sample's
+// account_created_ds spans 2018-09-14 .. 2023-11-04 for data ending 2023-11-30).
+const (
+	accountMaxAgeDays = 6 * 365
+	accountMinAgeDays = 30
+)
+
+func (p *plan) makeAccountDates() {
+	last := p.start + int64(p.days) - 1
+	for d := last - accountMaxAgeDays; d <= last-accountMinAgeDays; d++ {
+		p.accountDates = append(p.accountDates, dayString(d))
+	}
 }
 
 func (wk *worker) run(w *warehouse.Warehouse, j *job, done *atomic.Int64) error {
@@ -446,13 +449,13 @@ func below(r uint64, n uint64) uint64 {
 	return hi
 }
 
-// userID appends the decimal id to the arena and returns a string viewing those bytes. The arena is
-// sized up front so it never moves while a batch is being filled; it is reused after Write returns,
-// when the writer has copied the values.
+// userID appends the decimal id to the arena and returns a string viewing those bytes, so a batch of
+// ids costs no allocation. The arena is reset for the next batch only after Write returned, by which
+// time the Parquet writer has copied the bytes into its own buffers.
 func (wk *worker) userID(u uint64) string {
 	if cap(wk.arena)-len(wk.arena) < 20 {
-		// Only reached on the first batch or with ids wider than planned; a move is still safe
-		// because earlier strings keep the old array alive.
+		// First use, or ids wider than planned: growing moves the arena, which is still safe
+		// because the strings made so far keep the old array alive.
 		wk.arena = append(make([]byte, 0, max(2*cap(wk.arena), batchRows*12)), wk.arena...)
 	}
 	start := len(wk.arena)

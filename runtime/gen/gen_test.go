@@ -142,7 +142,7 @@ func TestScaleCountsSchemasAndShapes(t *testing.T) {
 				} else if b.Col("email_verified").Strs[i] != "0" {
 					t.Fatalf("email_verified %q", b.Col("email_verified").Strs[i])
 				}
-				if c := b.Col("account_created_ds").Strs[i]; c < "2018-01-01" || c > "2023-10-31" {
+				if c := b.Col("account_created_ds").Strs[i]; c < "2017-12-01" || c > "2023-10-31" {
 					t.Fatalf("account_created_ds %s", c)
 				}
 			}
