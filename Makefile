@@ -24,8 +24,8 @@ quickstart: build ## compile, import the sample data and backfill the training s
 	./$(BIN) run --mode backfill --conf production/joins/quickstart/training_set.v1 --ds 2023-11-30
 	./$(BIN) sql --format table "SELECT user_id, ts, quickstart_purchases_v1_purchase_price_sum_30d, quickstart_returns_v1_refund_amt_sum_30d, quickstart_users_v1_email_verified, ds FROM default.quickstart_training_set_v1 ORDER BY user_id, ts LIMIT 5"
 
-bench: ## run the benchmarks (compile, ...)
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: ## run the benchmarks once each on 10M-row synthetic tables (compile, import, expressions, aggregation, ...)
+	CHRONON_BENCH_ROWS=10000000 $(GO) test -run '^$$' -bench . -benchtime 1x -benchmem -timeout 60m ./...
 
 .PHONY: bench-backfill
 bench-backfill: build ## time the quickstart join backfill vs DuckDB on generated data (BENCH_SCALE=1)

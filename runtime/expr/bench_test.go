@@ -3,6 +3,8 @@ package expr
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/chronon-go/chronon/runtime/types"
@@ -34,7 +36,13 @@ func benchBatch(n int) *types.Batch {
 	return b
 }
 
-const benchRows = 1_000_000
+// benchRows is the batch size: CHRONON_BENCH_ROWS (make bench sets 10M), else 1M.
+var benchRows = func() int {
+	if n, err := strconv.Atoi(os.Getenv("CHRONON_BENCH_ROWS")); err == nil && n > 0 {
+		return n
+	}
+	return 1_000_000
+}()
 
 func benchExprs(b *testing.B, srcs ...string) {
 	batch := benchBatch(benchRows)

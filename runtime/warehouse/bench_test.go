@@ -6,11 +6,18 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
 
-const benchRows = 500_000
+// benchRows is the size of the synthetic table: CHRONON_BENCH_ROWS (make bench sets 10M), else 500k.
+var benchRows = func() int {
+	if n, err := strconv.Atoi(os.Getenv("CHRONON_BENCH_ROWS")); err == nil && n > 0 {
+		return n
+	}
+	return 500_000
+}()
 
 // writeBenchCSV writes a purchases-like CSV: 30 days, 6 columns.
 func writeBenchCSV(b *testing.B, path string, rows int) {
@@ -29,7 +36,7 @@ func writeBenchCSV(b *testing.B, path string, rows int) {
 	f.Close()
 }
 
-// BenchmarkImportCSV measures `chronon import` of a 500k-row CSV into 30 partitions.
+// BenchmarkImportCSV measures `chronon import` of a benchRows-row CSV into 30 partitions.
 func BenchmarkImportCSV(b *testing.B) {
 	dir := b.TempDir()
 	csvPath := filepath.Join(dir, "purchases.csv")
