@@ -198,9 +198,6 @@ func newJoinPlan(j *api.Join, order *conf.Order) (*joinPlan, error) {
 			p.externalColumns = append(p.externalColumns, types.Field{Name: prefix + f.GetName(), Type: t})
 		}
 	}
-	if len(j.BootstrapParts) > 0 {
-		return nil, fmt.Errorf("join %s: bootstrapParts are not supported by this backfill yet; remove them to compute every feature", p.name)
-	}
 	return p, nil
 }
 
@@ -507,11 +504,42 @@ func (p *joinPlan) computeChunk(w *warehouse.Warehouse, start, end string, todo 
 		}
 		addCol(f, lb.Cols[i])
 	}
+	var boot *bootstrapped
+	if len(p.j.BootstrapParts) > 0 {
+		fields := map[string]*types.Type{}
+		for _, pp := range p.parts {
+			_, feats, err := pp.gb.schemas(w)
+			if err != nil {
+				return nil, fmt.Errorf("join %s: %w", p.name, err)
+			}
+			for _, f := range feats {
+				fields[pp.prefix+"_"+f.Name] = f.Type
+			}
+		}
+		for _, f := range p.externalColumns {
+			fields[f.Name] = f.Type
+		}
+		if boot, err = p.loadBootstraps(w, lb, start, end, fields); err != nil {
+			return nil, err
+		}
+	}
 	for i, pp := range p.parts {
 		if p.prog != nil {
 			p.prog.step("[%s, %s] part %d/%d %s (%d left rows)", start, end, i+1, len(p.parts), pp.gb.name, lb.Len())
 		}
-		feats, err := p.partFeatures(w, pp, lb, leftEvents)
+		var skip []bool
+		if boot != nil {
+			_, feats, err := pp.gb.schemas(w)
+			if err != nil {
+				return nil, fmt.Errorf("join %s: %w", p.name, err)
+			}
+			var names []string
+			for _, f := range feats {
+				names = append(names, pp.prefix+"_"+f.Name)
+			}
+			skip = boot.covered(names, lb.Len())
+		}
+		feats, err := p.partFeatures(w, pp, lb, leftEvents, skip)
 		if err != nil {
 			return nil, err
 		}
@@ -520,7 +548,7 @@ func (p *joinPlan) computeChunk(w *warehouse.Warehouse, start, end string, todo 
 			if out.Schema.Index(name) >= 0 {
 				return nil, fmt.Errorf("join %s: two parts produce column %s: give one of them a prefix", p.name, name)
 			}
-			addCol(types.Field{Name: name, Type: f.Type}, feats.Cols[i])
+			addCol(types.Field{Name: name, Type: f.Type}, boot.apply(name, feats.Cols[i]))
 		}
 	}
 	// Online-only external parts are null offline (spec §6.7).
@@ -529,7 +557,7 @@ func (p *joinPlan) computeChunk(w *warehouse.Warehouse, start, end string, todo 
 		for i := 0; i < lb.Len(); i++ {
 			c.AppendNull()
 		}
-		addCol(f, c)
+		addCol(f, boot.apply(f.Name, c))
 	}
 	di := lb.Schema.Index(warehouse.PartitionColumn)
 	addCol(lb.Schema[di], lb.Cols[di])
@@ -573,8 +601,9 @@ func (p *joinPlan) applySkew(lb *types.Batch) (*types.Batch, error) {
 	return expr.Gather(lb, keep), nil
 }
 
-// partFeatures computes one part's features for every left row (spec §4.4).
-func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.Batch, leftEvents bool) (*types.Batch, error) {
+// partFeatures computes one part's features for every left row (spec §4.4); rows marked in skip (fully
+// bootstrapped) get nulls without being computed.
+func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.Batch, leftEvents bool, skip []bool) (*types.Batch, error) {
 	n := lb.Len()
 	keyCols := make([]*types.Column, len(pp.leftKeys))
 	for i, k := range pp.leftKeys {
@@ -588,6 +617,9 @@ func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.
 	rowOfQuery := make([]int32, 0, n)
 	var minDay, maxDay string
 	for i := 0; i < n; i++ {
+		if skip != nil && skip[i] {
+			continue
+		}
 		k, ok := keyOf(keyCols, i, &buf)
 		if !ok {
 			continue
