@@ -1,7 +1,9 @@
 package backfill
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"runtime"
 	"sort"
 	"strings"
@@ -27,6 +29,7 @@ type gbPlan struct {
 	aggCols   []string // input and bucket columns the aggregations read
 	maxWindow int64    // largest window in millis; -1 when there are no aggregations or one is unwindowed
 	valueCols []string // no aggregations: the first source's selects minus keys (spec §2.1)
+	log       io.Writer // progress of parent joins backfilled for JoinSources
 }
 
 func newGBPlan(gb *api.GroupBy, order *conf.Order) (*gbPlan, error) {
@@ -34,7 +37,8 @@ func newGBPlan(gb *api.GroupBy, order *conf.Order) (*gbPlan, error) {
 	if len(gb.Sources) == 0 {
 		return nil, fmt.Errorf("GroupBy %s has no sources", p.name)
 	}
-	p.entities = gb.Sources[0].Entities != nil
+	first := gb.Sources[0]
+	p.entities = first.Entities != nil || (first.JoinSource != nil && !joinSourceIsEvents(first.JoinSource))
 	p.accuracy = inferredAccuracy(gb)
 	if gb.Aggregations == nil {
 		p.maxWindow = -1
@@ -106,7 +110,7 @@ func (p *gbPlan) scanRange(src *api.Source, S, E string) (string, string) {
 	if ep != "" && ep < end {
 		end = ep
 	}
-	if src.Entities != nil {
+	if src.Entities != nil || (src.JoinSource != nil && !joinSourceIsEvents(src.JoinSource)) {
 		start := S
 		if sp > start {
 			start = sp
@@ -138,6 +142,11 @@ func (p *gbPlan) scanAll(w *warehouse.Warehouse, S, E string) (*scanned, error) 
 		cols = p.valueCols
 	}
 	for i, src := range p.gb.Sources {
+		if src.JoinSource != nil {
+			if err := p.backfillParent(w, src.JoinSource, E); err != nil {
+				return nil, err
+			}
+		}
 		start, end := p.scanRange(src, S, E)
 		if src.Events != nil && src.Events.GetIsCumulative() && start == "" {
 			last, err := lastPartition(w, src.Events.GetTable())
@@ -161,6 +170,24 @@ func (p *gbPlan) scanAll(w *warehouse.Warehouse, S, E string) (*scanned, error) 
 		out.batch = b
 	}
 	return out, nil
+}
+
+// backfillParent makes sure a JoinSource's parent join has its output up to E (E-1 for TEMPORAL
+// event GroupBys, whose values at a time in day E only need events before it), as Chronon does
+// before reading it (spec §3.4).
+func (p *gbPlan) backfillParent(w *warehouse.Warehouse, js *api.JoinSource, E string) error {
+	end := E
+	if p.accuracy == api.Accuracy_TEMPORAL && !p.entities {
+		end = addDays(E, -1)
+	}
+	log := p.log
+	if log == nil {
+		log = io.Discard
+	}
+	if err := RunJoin(context.Background(), w, js.Join, p.order, JoinOptions{EndDate: end, Log: log}); err != nil {
+		return fmt.Errorf("GroupBy %s: backfilling its JoinSource's join: %w", p.name, err)
+	}
+	return nil
 }
 
 func lastPartition(w *warehouse.Warehouse, table string) (string, error) {

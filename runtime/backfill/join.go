@@ -300,6 +300,17 @@ func RunJoin(ctx context.Context, w *warehouse.Warehouse, j *api.Join, order *co
 		fmt.Fprintf(opts.Log, "join %s: %s is up to date (left partitions %s)\n", p.name, p.out, describeDays(inRange))
 		return nil
 	}
+	// Chained joins: parents first, so that their output tables exist when checked and read.
+	for _, pp := range p.parts {
+		pp.gb.log = opts.Log
+		for _, src := range pp.gb.gb.Sources {
+			if src.JoinSource != nil {
+				if err := pp.gb.backfillParent(w, src.JoinSource, todo[len(todo)-1]); err != nil {
+					return fmt.Errorf("join %s: %w", p.name, err)
+				}
+			}
+		}
+	}
 	findings, _, _, err := p.checkJoin(w, todo[0], todo[len(todo)-1])
 	if err != nil {
 		return err

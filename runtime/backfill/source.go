@@ -42,7 +42,15 @@ func sourceTable(src *api.Source) (string, *api.Query, error) {
 	case src.Entities != nil:
 		return src.Entities.GetSnapshotTable(), src.Entities.Query, nil
 	case src.JoinSource != nil:
-		return "", nil, fmt.Errorf("JoinSource (chained joins) is not supported by this backfill yet: read the parent join's output table with an EventSource instead")
+		// A chained join reads its parent join's output table (spec §3.2).
+		if src.JoinSource.Join == nil {
+			return "", nil, fmt.Errorf("the JoinSource has no join")
+		}
+		t, err := JoinOutputTable(src.JoinSource.Join.MetaData)
+		if err != nil {
+			return "", nil, fmt.Errorf("the JoinSource's join: %w", err)
+		}
+		return t, src.JoinSource.Query, nil
 	}
 	return "", nil, fmt.Errorf("the source sets none of events, entities, joinSource")
 }
@@ -56,7 +64,15 @@ func tsExpression(src *api.Source, q *api.Query, acc api.Accuracy) string {
 	if src.Events != nil && tc == "" && acc == api.Accuracy_SNAPSHOT {
 		return snapshotTimeExpr
 	}
+	if src.JoinSource != nil && tc == "" && joinSourceIsEvents(src.JoinSource) {
+		return "ts" // the parent join's output keeps its left's time as ts
+	}
 	return tc
+}
+
+// joinSourceIsEvents reports whether a JoinSource has the events data model (its parent's left).
+func joinSourceIsEvents(js *api.JoinSource) bool {
+	return js.Join != nil && js.Join.Left != nil && js.Join.Left.Events != nil
 }
 
 // scanned is a source's rows: keys, ts (when the source has a time), the selected columns, ds.
