@@ -26,9 +26,9 @@ type gbPlan struct {
 	accuracy api.Accuracy
 	entities bool
 	// aggregations (nil agg: the selected columns are the features)
-	aggCols   []string // input and bucket columns the aggregations read
-	maxWindow int64    // largest window in millis; -1 when there are no aggregations or one is unwindowed
-	valueCols []string // no aggregations: the first source's selects minus keys (spec §2.1)
+	aggCols   []string  // input and bucket columns the aggregations read
+	maxWindow int64     // largest window in millis; -1 when there are no aggregations or one is unwindowed
+	valueCols []string  // no aggregations: the first source's selects minus keys (spec §2.1)
 	log       io.Writer // progress of parent joins backfilled for JoinSources
 }
 
