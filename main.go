@@ -63,6 +63,7 @@ func compileCommand() *cli.Command {
 			&cli.StringFlag{Name: "output-root", Value: "production", Usage: "where confs are written, relative to the root"},
 			&cli.BoolFlag{Name: "force-overwrite", Usage: "overwrite online confs that changed, and recompile dependent confs"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "answer every question with its default without asking"},
+			&cli.StringFlag{Name: "chronon-root", EnvVars: []string{"CHRONON_ROOT"}, Value: ".", Usage: "the feature repository (holds teams.json)"},
 		},
 		Action: func(c *cli.Context) error {
 			confirm := confirmOnTerminal
@@ -70,7 +71,7 @@ func compileCommand() *cli.Command {
 				confirm = nil
 			}
 			res, err := compiler.Compile(compiler.Options{
-				Root:           c.String("chronon-root"),
+				Root:           chrononRoot(c),
 				Inputs:         c.StringSlice("conf"),
 				OutputRoot:     c.String("output-root"),
 				ForceOverwrite: c.Bool("force-overwrite"),
@@ -85,6 +86,16 @@ func compileCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// chrononRoot is --chronon-root given after the command, else before it, else CHRONON_ROOT or ".".
+func chrononRoot(c *cli.Context) string {
+	for _, ctx := range c.Lineage() {
+		if ctx.IsSet("chronon-root") {
+			return ctx.String("chronon-root")
+		}
+	}
+	return c.String("chronon-root")
 }
 
 // confirmOnTerminal asks a yes/no question when stdin is a terminal; otherwise it takes the default.
