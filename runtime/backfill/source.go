@@ -3,8 +3,10 @@ package backfill
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/chronon-go/chronon/runtime/expr"
 	"github.com/chronon-go/chronon/runtime/types"
@@ -198,13 +200,53 @@ func prepare(w *warehouse.Warehouse, sq sourceQuery) (*preparedScan, error) {
 	return p, nil
 }
 
-// scan reads the rows of a source in partition order.
+// scan reads the rows of a source in partition order. The partition range is split into contiguous
+// pieces read and evaluated in parallel, then concatenated in order, so scan order is unchanged.
 func scan(w *warehouse.Warehouse, sq sourceQuery) (*scanned, error) {
 	p, err := prepare(w, sq)
 	if err != nil {
 		return nil, err
 	}
-	r, err := p.table.Read(warehouse.ReadOptions{Columns: p.read, Start: sq.start, End: sq.end})
+	ranges := [][2]string{{sq.start, sq.end}}
+	if days, err := p.table.PartitionDates(); err == nil {
+		var in []string
+		for _, d := range days {
+			if (sq.start == "" || d >= sq.start) && (sq.end == "" || d <= sq.end) {
+				in = append(in, d)
+			}
+		}
+		if workers := min(runtime.GOMAXPROCS(0), len(in)); workers > 1 {
+			ranges = ranges[:0]
+			for i := 0; i < workers; i++ {
+				lo, hi := i*len(in)/workers, (i+1)*len(in)/workers
+				ranges = append(ranges, [2]string{in[lo], in[hi-1]})
+			}
+		}
+	}
+	results := make([][]*types.Batch, len(ranges))
+	errs := make([]error, len(ranges))
+	var wg sync.WaitGroup
+	for i, rg := range ranges {
+		wg.Add(1)
+		go func(i int, start, end string) {
+			defer wg.Done()
+			results[i], errs[i] = p.readRange(start, end, sq.keys)
+		}(i, rg[0], rg[1])
+	}
+	wg.Wait()
+	var parts []*types.Batch
+	for i := range ranges {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		parts = append(parts, results[i]...)
+	}
+	return &scanned{batch: types.Concat(p.schema, parts), hasTs: p.hasTs}, nil
+}
+
+// readRange evaluates the prepared query over the partitions [start, end].
+func (p *preparedScan) readRange(start, end string, keys []string) ([]*types.Batch, error) {
+	r, err := p.table.Read(warehouse.ReadOptions{Columns: p.read, Start: start, End: end})
 	if err != nil {
 		return nil, err
 	}
@@ -229,10 +271,10 @@ func scan(w *warehouse.Warehouse, sq sourceQuery) (*scanned, error) {
 			return nil, fmt.Errorf("table %s: %w", p.tableName, err)
 		}
 		out = castTs(out)
-		out = dropNullKeys(out, sq.keys)
+		out = dropNullKeys(out, keys)
 		parts = append(parts, out)
 	}
-	return &scanned{batch: types.Concat(p.schema, parts), hasTs: p.hasTs}, nil
+	return parts, nil
 }
 
 // castTs makes the ts column a long whatever integer type the time expression produced.
