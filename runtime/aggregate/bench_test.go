@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -264,4 +265,55 @@ func BenchmarkSawtooth20M(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(keys*perKey)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// The quickstart shape: many keys with about ten events and a query or two each (200k keys here),
+// through the direct path and through hops.
+func BenchmarkSawtoothSmallKeys(b *testing.B) {
+	const keys, perKey = 200_000, 10
+	batch, _ := benchBatch(perKey)
+	r := rand.New(rand.NewPCG(5, 6))
+	base := int64(1_700_000_000_000)
+	span := 30 * DayMillis
+	tss := make([][]int64, keys)
+	qss := make([][]int64, keys)
+	for k := range keys {
+		ts := make([]int64, perKey)
+		for i := range ts {
+			ts[i] = base + r.Int64N(span)
+		}
+		_, tss[k] = SortEvents(ts)
+		qss[k] = []int64{base + span - r.Int64N(3*DayMillis)}
+	}
+	d := func(n int32) *api.Window { return &api.Window{Length: n, TimeUnit: api.TimeUnit_DAYS} }
+	ws := []*api.Window{d(3), d(14), d(30)}
+	aggs := []*api.Aggregation{
+		agg(api.Operation_SUM, "l", nil, ws),
+		agg(api.Operation_COUNT, "l", nil, ws),
+		agg(api.Operation_AVERAGE, "l", nil, ws),
+		agg(api.Operation_LAST_K, "l", map[string]string{"k": "10"}, nil),
+	}
+	for _, res := range []Resolution{FiveMinute, Daily} {
+		for _, limit := range []int{0, defaultDirectLimit} {
+			name := fmt.Sprintf("res=%d/direct=%v", res, limit > 0)
+			b.Run(name, func(b *testing.B) {
+				a, _ := New(aggs, batch.Schema)
+				st, err := NewSawtooth(a, res)
+				if err != nil {
+					b.Fatal(err)
+				}
+				st.directLimit = limit
+				b.ResetTimer()
+				for range b.N {
+					out := types.NewBatch(a.OutputSchema(), keys)
+					for k := range keys {
+						if err := st.Compute(Events{Batch: batch, Ts: tss[k]}, qss[k], out); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				b.ReportMetric(float64(keys)*float64(b.N)/b.Elapsed().Seconds(), "keys/s")
+			})
+		}
+	}
 }

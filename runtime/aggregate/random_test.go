@@ -589,6 +589,12 @@ func TestRandomSawtooth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Alternate the direct path (windows aggregated from events) and the hop path.
+		if it%2 == 0 {
+			st.directLimit = 0
+		} else {
+			st.directLimit = 1 << 30
+		}
 		// several keys through one Sawtooth: its reused scratch state must not leak between keys
 		for key := range 1 + r.IntN(3) {
 			span := 4 * DayMillis
