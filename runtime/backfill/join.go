@@ -671,7 +671,15 @@ func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.
 		}
 	}
 	if pp.gb.entities && pp.gb.accuracy == api.Accuracy_TEMPORAL && hasMutations(pp.gb.gb) && leftEvents {
-		return nil, fmt.Errorf("join %s: GroupBy %s: TEMPORAL entity sources with mutations are not supported by this backfill yet", p.name, pp.gb.name)
+		// Point in time (spec §4.4): snapshot day(ts)-1 plus the mutations of day(ts) before ts.
+		for qi, r := range rowOfQuery {
+			queries[qi].q, queries[qi].ds = tsCol.Ints[r], dayOf(tsCol.Ints[r])
+		}
+		vals, err := pp.gb.mutationValuesAt(w, queries, addDays(minDay, 1), addDays(maxDay, 1))
+		if err != nil {
+			return nil, fmt.Errorf("join %s: %w", p.name, err)
+		}
+		return takeBatch(vals, queryRows(n, rowOfQuery)), nil
 	}
 	data, err := pp.gb.scanAll(w, minDay, maxDay)
 	if err != nil {
