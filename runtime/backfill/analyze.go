@@ -136,7 +136,9 @@ func (p *joinPlan) availability(w *warehouse.Warehouse, pp *partPlan, leftEvents
 	case gp.accuracy == api.Accuracy_SNAPSHOT:
 		expectedStart, needEnd = addDays(firstDay, -1), addDays(lastDay, -1)
 	default:
-		expectedStart, needEnd = addDays(addDays(firstDay, -1), -windowDays), lastDay
+		// TEMPORAL entities: snapshots of the day before each left day (mutation tables are checked
+		// below for the left days themselves).
+		expectedStart, needEnd = addDays(addDays(firstDay, -1), -windowDays), addDays(lastDay, -1)
 	}
 	for _, src := range gp.gb.Sources {
 		if src.Events != nil && src.Events.GetIsCumulative() {
@@ -183,8 +185,38 @@ func (p *joinPlan) availability(w *warehouse.Warehouse, pp *partPlan, leftEvents
 		if len(missing) > 0 {
 			out = append(out, Finding{true, fmt.Sprintf("GroupBy %s: table %s lacks partitions its windows read: %s", gp.name, table, summarizeDays(missing))})
 		}
+		if src.Entities != nil && src.Entities.MutationTable != nil && leftEvents && gp.accuracy == api.Accuracy_TEMPORAL {
+			out = append(out, mutationAvailability(w, gp.name, src.Entities.GetMutationTable(), firstDay, lastDay)...)
+		}
 	}
 	return out
+}
+
+// mutationAvailability: a TEMPORAL entity join reads the mutations of every left day.
+func mutationAvailability(w *warehouse.Warehouse, gb, table, firstDay, lastDay string) []Finding {
+	t, err := w.Table(table)
+	if err != nil {
+		return []Finding{{true, fmt.Sprintf("GroupBy %s: %v", gb, err)}}
+	}
+	days, err := t.PartitionDates()
+	if err != nil {
+		return []Finding{{true, fmt.Sprintf("GroupBy %s: %v", gb, err)}}
+	}
+	have := map[string]bool{}
+	for _, d := range days {
+		have[d] = true
+	}
+	all, _ := dateRange(firstDay, lastDay)
+	var missing []string
+	for _, d := range all {
+		if !have[d] {
+			missing = append(missing, d)
+		}
+	}
+	if len(missing) > 0 {
+		return []Finding{{false, fmt.Sprintf("GroupBy %s: mutation table %s has no partitions for left days %s (no mutations are applied on those days)", gb, table, summarizeDays(missing))}}
+	}
+	return nil
 }
 
 func summarizeDays(ds []string) string {
