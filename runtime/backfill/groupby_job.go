@@ -6,7 +6,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/chronon-go/chronon/runtime/types"
 	"github.com/chronon-go/chronon/runtime/warehouse"
@@ -63,43 +62,11 @@ func RunGroupBy(ctx context.Context, w *warehouse.Warehouse, gb *api.GroupBy, or
 	for k, v := range gb.MetaData.TableProperties {
 		props[k] = v
 	}
-	var tx *warehouse.Txn
-	defer func() {
-		if tx != nil {
-			tx.Abort()
-		}
-	}()
-	began := time.Now()
-	rows := 0
-	chunks := chunk(todo, opts.StepDays)
 	prog := newProgress(opts.Log, "group_by "+p.name, len(todo))
-	for ci, c := range chunks {
-		prog.step("computing [%s, %s]", c[0], c[1])
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		b, err := p.snapshotChunk(w, c[0], c[1])
-		if err != nil {
-			return err
-		}
-		if tx == nil {
-			spec := warehouse.TableSpec{Schema: dataColumns(b.Schema), PartitionColumns: []string{warehouse.PartitionColumn}, Properties: props, ReplaceTable: replace}
-			if tx, err = w.Begin(out, spec); err != nil {
-				return err
-			}
-		}
-		if err := writeByDs(tx, b); err != nil {
-			return err
-		}
-		rows += b.Len()
-		prog.chunkDone(daysIn(todo, c[0], c[1]), b.Len(), "group_by %s: chunk %d/%d [%s, %s]: %d rows", p.name, ci+1, len(chunks), c[0], c[1], b.Len())
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	tx = nil
-	fmt.Fprintf(opts.Log, "group_by %s: wrote %d rows in %d partition(s) of %s in %s\n", p.name, rows, len(todo), out, time.Since(began).Round(time.Millisecond))
-	return nil
+	o := output{what: "group_by " + p.name, table: out, props: props, replace: replace}
+	return o.write(ctx, w, todo, opts.StepDays, prog, func(start, end string) (*types.Batch, error) {
+		return p.snapshotChunk(w, start, end)
+	})
 }
 
 // snapshotChunk computes the rows of partitions [start, end]: keys, features, ds.

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/chronon-go/chronon/runtime/expr"
 	"github.com/chronon-go/chronon/runtime/types"
@@ -327,43 +326,11 @@ func RunJoin(ctx context.Context, w *warehouse.Warehouse, j *api.Join, order *co
 	for k, v := range j.MetaData.TableProperties {
 		props[k] = v
 	}
-	chunks := chunk(todo, opts.StepDays)
-	prog := newProgress(opts.Log, "join "+p.name, len(todo))
-	p.prog = prog
-	var tx *warehouse.Txn
-	defer func() {
-		if tx != nil {
-			tx.Abort()
-		}
-	}()
-	began := time.Now()
-	rows := 0
-	for ci, c := range chunks {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		b, err := p.computeChunk(w, c[0], c[1], todo)
-		if err != nil {
-			return err
-		}
-		if tx == nil {
-			spec := warehouse.TableSpec{Schema: dataColumns(b.Schema), PartitionColumns: []string{warehouse.PartitionColumn}, Properties: props, ReplaceTable: replace}
-			if tx, err = w.Begin(p.out, spec); err != nil {
-				return err
-			}
-		}
-		if err := writeByDs(tx, b); err != nil {
-			return err
-		}
-		rows += b.Len()
-		prog.chunkDone(daysIn(todo, c[0], c[1]), b.Len(), "join %s: chunk %d/%d [%s, %s]: %d rows", p.name, ci+1, len(chunks), c[0], c[1], b.Len())
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	tx = nil
-	fmt.Fprintf(opts.Log, "join %s: wrote %d rows in %d partition(s) of %s in %s\n", p.name, rows, len(todo), p.out, time.Since(began).Round(time.Millisecond))
-	return nil
+	p.prog = newProgress(opts.Log, "join "+p.name, len(todo))
+	o := output{what: "join " + p.name, table: p.out, props: props, replace: replace}
+	return o.write(ctx, w, todo, opts.StepDays, p.prog, func(start, end string) (*types.Batch, error) {
+		return p.computeChunk(w, start, end, todo)
+	})
 }
 
 // daysIn counts the days of ds within [start, end].
