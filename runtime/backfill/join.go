@@ -517,7 +517,7 @@ func (p *joinPlan) computeChunk(w *warehouse.Warehouse, start, end string, todo 
 			}
 			skip = boot.covered(names, lb.Len())
 		}
-		feats, err := p.partFeatures(w, pp, lb, leftEvents, skip)
+		feats, err := p.partWithCache(w, pp, lb, leftEvents, skip)
 		if err != nil {
 			return nil, err
 		}
