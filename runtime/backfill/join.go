@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/chronon-go/chronon/runtime/expr"
 	"github.com/chronon-go/chronon/runtime/types"
@@ -123,7 +124,10 @@ func orNone(s string) string {
 
 // joinPlan is a Join prepared for backfill.
 type joinPlan struct {
-	prog            *progress // nil: quiet
+	prog            *progress      // nil: quiet
+	saves           sync.WaitGroup // part tables being written
+	saveErr         atomic.Pointer[error]
+	force           bool // --force: recompute parts too, ignoring part tables
 	externalColumns types.Schema
 	j               *api.Join
 	order           *conf.Order
@@ -327,6 +331,7 @@ func RunJoin(ctx context.Context, w *warehouse.Warehouse, j *api.Join, order *co
 		props[k] = v
 	}
 	p.prog = newProgress(opts.Log, "join "+p.name, len(todo))
+	p.force = opts.Force
 	o := output{what: "join " + p.name, table: p.out, props: props, replace: replace}
 	return o.write(ctx, w, todo, opts.StepDays, p.prog, func(start, end string) (*types.Batch, error) {
 		return p.computeChunk(w, start, end, todo)
@@ -528,6 +533,9 @@ func (p *joinPlan) computeChunk(w *warehouse.Warehouse, start, end string, todo 
 			}
 			addCol(types.Field{Name: name, Type: f.Type}, boot.apply(name, feats.Cols[i]))
 		}
+	}
+	if err := p.waitSaves(); err != nil {
+		return nil, err
 	}
 	// Online-only external parts are null offline (spec §6.7).
 	for _, f := range p.externalColumns {

@@ -203,7 +203,8 @@ func keyOfNullable(cols []*types.Column, i int, buf *strings.Builder) (string, b
 }
 
 // partWithCache computes a part's features, reading them from its part table when it holds them.
-// Bootstrapped joins always compute (which rows are skipped depends on the bootstrap tables).
+// --force and bootstrapped joins always compute (which rows are skipped depends on the bootstrap
+// tables).
 func (p *joinPlan) partWithCache(w *warehouse.Warehouse, pp *partPlan, lb *types.Batch, leftEvents bool, skip []bool) (*types.Batch, error) {
 	if skip != nil || len(p.j.BootstrapParts) > 0 {
 		return p.partFeatures(w, pp, lb, leftEvents, skip)
@@ -217,7 +218,7 @@ func (p *joinPlan) partWithCache(w *warehouse.Warehouse, pp *partPlan, lb *types
 		}
 	}
 	sort.Strings(days)
-	if len(days) > 0 {
+	if len(days) > 0 && !p.force {
 		feats, ok, err := p.cachedPart(w, pp, lb, days)
 		if err != nil {
 			return nil, err
@@ -231,9 +232,23 @@ func (p *joinPlan) partWithCache(w *warehouse.Warehouse, pp *partPlan, lb *types
 		return nil, err
 	}
 	if lb.Len() > 0 {
-		if err := p.savePart(w, pp, lb, feats); err != nil {
-			return nil, err
-		}
+		// Saved in the background, overlapping the next part's scan; computeChunk waits for it.
+		p.saves.Add(1)
+		go func() {
+			defer p.saves.Done()
+			if err := p.savePart(w, pp, lb, feats); err != nil {
+				p.saveErr.CompareAndSwap(nil, &err)
+			}
+		}()
 	}
 	return feats, nil
+}
+
+// waitSaves waits for the part tables being written and returns the first error.
+func (p *joinPlan) waitSaves() error {
+	p.saves.Wait()
+	if e := p.saveErr.Swap(nil); e != nil {
+		return *e
+	}
+	return nil
 }
