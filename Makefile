@@ -39,6 +39,7 @@ thrift: ## regenerate thrift/api from thrift/api.thrift (needs Debian's thrift-c
 	@command -v thrift >/dev/null || { echo "thrift-compiler is missing: apt-get install thrift-compiler"; exit 1; }
 	rm -rf thrift/api
 	cd thrift && thrift --gen go:package_prefix=github.com/chronon-go/chronon/thrift/,skip_remote -out . api.thrift
+	gofmt -w thrift/api
 
 clean: ## remove build output and local state
 	rm -rf bin .chronon

@@ -2,5 +2,4 @@
 
 package api
 
-var GoUnusedProtection__ int;
-
+var GoUnusedProtection__ int

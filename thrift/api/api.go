@@ -8,8 +8,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"time"
 	thrift "github.com/apache/thrift/lib/go/thrift"
+	"time"
 )
 
 // (needed to ensure safety because of naive import list construction.)
@@ -21,8730 +21,9984 @@ var _ = time.Now
 var _ = bytes.Equal
 
 type Operation int64
+
 const (
-  Operation_MIN Operation = 0
-  Operation_MAX Operation = 1
-  Operation_FIRST Operation = 2
-  Operation_LAST Operation = 3
-  Operation_UNIQUE_COUNT Operation = 4
-  Operation_APPROX_UNIQUE_COUNT Operation = 5
-  Operation_COUNT Operation = 6
-  Operation_SUM Operation = 7
-  Operation_AVERAGE Operation = 8
-  Operation_VARIANCE Operation = 9
-  Operation_SKEW Operation = 10
-  Operation_KURTOSIS Operation = 11
-  Operation_APPROX_PERCENTILE Operation = 12
-  Operation_LAST_K Operation = 13
-  Operation_FIRST_K Operation = 14
-  Operation_TOP_K Operation = 15
-  Operation_BOTTOM_K Operation = 16
-  Operation_HISTOGRAM Operation = 17
-  Operation_APPROX_HISTOGRAM_K Operation = 18
-  Operation_BOUNDED_UNIQUE_COUNT Operation = 19
+	Operation_MIN                  Operation = 0
+	Operation_MAX                  Operation = 1
+	Operation_FIRST                Operation = 2
+	Operation_LAST                 Operation = 3
+	Operation_UNIQUE_COUNT         Operation = 4
+	Operation_APPROX_UNIQUE_COUNT  Operation = 5
+	Operation_COUNT                Operation = 6
+	Operation_SUM                  Operation = 7
+	Operation_AVERAGE              Operation = 8
+	Operation_VARIANCE             Operation = 9
+	Operation_SKEW                 Operation = 10
+	Operation_KURTOSIS             Operation = 11
+	Operation_APPROX_PERCENTILE    Operation = 12
+	Operation_LAST_K               Operation = 13
+	Operation_FIRST_K              Operation = 14
+	Operation_TOP_K                Operation = 15
+	Operation_BOTTOM_K             Operation = 16
+	Operation_HISTOGRAM            Operation = 17
+	Operation_APPROX_HISTOGRAM_K   Operation = 18
+	Operation_BOUNDED_UNIQUE_COUNT Operation = 19
 )
 
 func (p Operation) String() string {
-  switch p {
-  case Operation_MIN: return "MIN"
-  case Operation_MAX: return "MAX"
-  case Operation_FIRST: return "FIRST"
-  case Operation_LAST: return "LAST"
-  case Operation_UNIQUE_COUNT: return "UNIQUE_COUNT"
-  case Operation_APPROX_UNIQUE_COUNT: return "APPROX_UNIQUE_COUNT"
-  case Operation_COUNT: return "COUNT"
-  case Operation_SUM: return "SUM"
-  case Operation_AVERAGE: return "AVERAGE"
-  case Operation_VARIANCE: return "VARIANCE"
-  case Operation_SKEW: return "SKEW"
-  case Operation_KURTOSIS: return "KURTOSIS"
-  case Operation_APPROX_PERCENTILE: return "APPROX_PERCENTILE"
-  case Operation_LAST_K: return "LAST_K"
-  case Operation_FIRST_K: return "FIRST_K"
-  case Operation_TOP_K: return "TOP_K"
-  case Operation_BOTTOM_K: return "BOTTOM_K"
-  case Operation_HISTOGRAM: return "HISTOGRAM"
-  case Operation_APPROX_HISTOGRAM_K: return "APPROX_HISTOGRAM_K"
-  case Operation_BOUNDED_UNIQUE_COUNT: return "BOUNDED_UNIQUE_COUNT"
-  }
-  return "<UNSET>"
+	switch p {
+	case Operation_MIN:
+		return "MIN"
+	case Operation_MAX:
+		return "MAX"
+	case Operation_FIRST:
+		return "FIRST"
+	case Operation_LAST:
+		return "LAST"
+	case Operation_UNIQUE_COUNT:
+		return "UNIQUE_COUNT"
+	case Operation_APPROX_UNIQUE_COUNT:
+		return "APPROX_UNIQUE_COUNT"
+	case Operation_COUNT:
+		return "COUNT"
+	case Operation_SUM:
+		return "SUM"
+	case Operation_AVERAGE:
+		return "AVERAGE"
+	case Operation_VARIANCE:
+		return "VARIANCE"
+	case Operation_SKEW:
+		return "SKEW"
+	case Operation_KURTOSIS:
+		return "KURTOSIS"
+	case Operation_APPROX_PERCENTILE:
+		return "APPROX_PERCENTILE"
+	case Operation_LAST_K:
+		return "LAST_K"
+	case Operation_FIRST_K:
+		return "FIRST_K"
+	case Operation_TOP_K:
+		return "TOP_K"
+	case Operation_BOTTOM_K:
+		return "BOTTOM_K"
+	case Operation_HISTOGRAM:
+		return "HISTOGRAM"
+	case Operation_APPROX_HISTOGRAM_K:
+		return "APPROX_HISTOGRAM_K"
+	case Operation_BOUNDED_UNIQUE_COUNT:
+		return "BOUNDED_UNIQUE_COUNT"
+	}
+	return "<UNSET>"
 }
 
 func OperationFromString(s string) (Operation, error) {
-  switch s {
-  case "MIN": return Operation_MIN, nil 
-  case "MAX": return Operation_MAX, nil 
-  case "FIRST": return Operation_FIRST, nil 
-  case "LAST": return Operation_LAST, nil 
-  case "UNIQUE_COUNT": return Operation_UNIQUE_COUNT, nil 
-  case "APPROX_UNIQUE_COUNT": return Operation_APPROX_UNIQUE_COUNT, nil 
-  case "COUNT": return Operation_COUNT, nil 
-  case "SUM": return Operation_SUM, nil 
-  case "AVERAGE": return Operation_AVERAGE, nil 
-  case "VARIANCE": return Operation_VARIANCE, nil 
-  case "SKEW": return Operation_SKEW, nil 
-  case "KURTOSIS": return Operation_KURTOSIS, nil 
-  case "APPROX_PERCENTILE": return Operation_APPROX_PERCENTILE, nil 
-  case "LAST_K": return Operation_LAST_K, nil 
-  case "FIRST_K": return Operation_FIRST_K, nil 
-  case "TOP_K": return Operation_TOP_K, nil 
-  case "BOTTOM_K": return Operation_BOTTOM_K, nil 
-  case "HISTOGRAM": return Operation_HISTOGRAM, nil 
-  case "APPROX_HISTOGRAM_K": return Operation_APPROX_HISTOGRAM_K, nil 
-  case "BOUNDED_UNIQUE_COUNT": return Operation_BOUNDED_UNIQUE_COUNT, nil 
-  }
-  return Operation(0), fmt.Errorf("not a valid Operation string")
+	switch s {
+	case "MIN":
+		return Operation_MIN, nil
+	case "MAX":
+		return Operation_MAX, nil
+	case "FIRST":
+		return Operation_FIRST, nil
+	case "LAST":
+		return Operation_LAST, nil
+	case "UNIQUE_COUNT":
+		return Operation_UNIQUE_COUNT, nil
+	case "APPROX_UNIQUE_COUNT":
+		return Operation_APPROX_UNIQUE_COUNT, nil
+	case "COUNT":
+		return Operation_COUNT, nil
+	case "SUM":
+		return Operation_SUM, nil
+	case "AVERAGE":
+		return Operation_AVERAGE, nil
+	case "VARIANCE":
+		return Operation_VARIANCE, nil
+	case "SKEW":
+		return Operation_SKEW, nil
+	case "KURTOSIS":
+		return Operation_KURTOSIS, nil
+	case "APPROX_PERCENTILE":
+		return Operation_APPROX_PERCENTILE, nil
+	case "LAST_K":
+		return Operation_LAST_K, nil
+	case "FIRST_K":
+		return Operation_FIRST_K, nil
+	case "TOP_K":
+		return Operation_TOP_K, nil
+	case "BOTTOM_K":
+		return Operation_BOTTOM_K, nil
+	case "HISTOGRAM":
+		return Operation_HISTOGRAM, nil
+	case "APPROX_HISTOGRAM_K":
+		return Operation_APPROX_HISTOGRAM_K, nil
+	case "BOUNDED_UNIQUE_COUNT":
+		return Operation_BOUNDED_UNIQUE_COUNT, nil
+	}
+	return Operation(0), fmt.Errorf("not a valid Operation string")
 }
-
 
 func OperationPtr(v Operation) *Operation { return &v }
 
 func (p Operation) MarshalText() ([]byte, error) {
-return []byte(p.String()), nil
+	return []byte(p.String()), nil
 }
 
 func (p *Operation) UnmarshalText(text []byte) error {
-q, err := OperationFromString(string(text))
-if (err != nil) {
-return err
-}
-*p = q
-return nil
+	q, err := OperationFromString(string(text))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
 }
 
 func (p *Operation) Scan(value interface{}) error {
-v, ok := value.(int64)
-if !ok {
-return errors.New("Scan value is not int64")
-}
-*p = Operation(v)
-return nil
+	v, ok := value.(int64)
+	if !ok {
+		return errors.New("Scan value is not int64")
+	}
+	*p = Operation(v)
+	return nil
 }
 
-func (p * Operation) Value() (driver.Value, error) {
-  if p == nil {
-    return nil, nil
-  }
-return int64(*p), nil
+func (p *Operation) Value() (driver.Value, error) {
+	if p == nil {
+		return nil, nil
+	}
+	return int64(*p), nil
 }
+
 type TimeUnit int64
+
 const (
-  TimeUnit_HOURS TimeUnit = 0
-  TimeUnit_DAYS TimeUnit = 1
+	TimeUnit_HOURS TimeUnit = 0
+	TimeUnit_DAYS  TimeUnit = 1
 )
 
 func (p TimeUnit) String() string {
-  switch p {
-  case TimeUnit_HOURS: return "HOURS"
-  case TimeUnit_DAYS: return "DAYS"
-  }
-  return "<UNSET>"
+	switch p {
+	case TimeUnit_HOURS:
+		return "HOURS"
+	case TimeUnit_DAYS:
+		return "DAYS"
+	}
+	return "<UNSET>"
 }
 
 func TimeUnitFromString(s string) (TimeUnit, error) {
-  switch s {
-  case "HOURS": return TimeUnit_HOURS, nil 
-  case "DAYS": return TimeUnit_DAYS, nil 
-  }
-  return TimeUnit(0), fmt.Errorf("not a valid TimeUnit string")
+	switch s {
+	case "HOURS":
+		return TimeUnit_HOURS, nil
+	case "DAYS":
+		return TimeUnit_DAYS, nil
+	}
+	return TimeUnit(0), fmt.Errorf("not a valid TimeUnit string")
 }
-
 
 func TimeUnitPtr(v TimeUnit) *TimeUnit { return &v }
 
 func (p TimeUnit) MarshalText() ([]byte, error) {
-return []byte(p.String()), nil
+	return []byte(p.String()), nil
 }
 
 func (p *TimeUnit) UnmarshalText(text []byte) error {
-q, err := TimeUnitFromString(string(text))
-if (err != nil) {
-return err
-}
-*p = q
-return nil
+	q, err := TimeUnitFromString(string(text))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
 }
 
 func (p *TimeUnit) Scan(value interface{}) error {
-v, ok := value.(int64)
-if !ok {
-return errors.New("Scan value is not int64")
-}
-*p = TimeUnit(v)
-return nil
+	v, ok := value.(int64)
+	if !ok {
+		return errors.New("Scan value is not int64")
+	}
+	*p = TimeUnit(v)
+	return nil
 }
 
-func (p * TimeUnit) Value() (driver.Value, error) {
-  if p == nil {
-    return nil, nil
-  }
-return int64(*p), nil
+func (p *TimeUnit) Value() (driver.Value, error) {
+	if p == nil {
+		return nil, nil
+	}
+	return int64(*p), nil
 }
+
 type Accuracy int64
+
 const (
-  Accuracy_TEMPORAL Accuracy = 0
-  Accuracy_SNAPSHOT Accuracy = 1
+	Accuracy_TEMPORAL Accuracy = 0
+	Accuracy_SNAPSHOT Accuracy = 1
 )
 
 func (p Accuracy) String() string {
-  switch p {
-  case Accuracy_TEMPORAL: return "TEMPORAL"
-  case Accuracy_SNAPSHOT: return "SNAPSHOT"
-  }
-  return "<UNSET>"
+	switch p {
+	case Accuracy_TEMPORAL:
+		return "TEMPORAL"
+	case Accuracy_SNAPSHOT:
+		return "SNAPSHOT"
+	}
+	return "<UNSET>"
 }
 
 func AccuracyFromString(s string) (Accuracy, error) {
-  switch s {
-  case "TEMPORAL": return Accuracy_TEMPORAL, nil 
-  case "SNAPSHOT": return Accuracy_SNAPSHOT, nil 
-  }
-  return Accuracy(0), fmt.Errorf("not a valid Accuracy string")
+	switch s {
+	case "TEMPORAL":
+		return Accuracy_TEMPORAL, nil
+	case "SNAPSHOT":
+		return Accuracy_SNAPSHOT, nil
+	}
+	return Accuracy(0), fmt.Errorf("not a valid Accuracy string")
 }
-
 
 func AccuracyPtr(v Accuracy) *Accuracy { return &v }
 
 func (p Accuracy) MarshalText() ([]byte, error) {
-return []byte(p.String()), nil
+	return []byte(p.String()), nil
 }
 
 func (p *Accuracy) UnmarshalText(text []byte) error {
-q, err := AccuracyFromString(string(text))
-if (err != nil) {
-return err
-}
-*p = q
-return nil
+	q, err := AccuracyFromString(string(text))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
 }
 
 func (p *Accuracy) Scan(value interface{}) error {
-v, ok := value.(int64)
-if !ok {
-return errors.New("Scan value is not int64")
-}
-*p = Accuracy(v)
-return nil
+	v, ok := value.(int64)
+	if !ok {
+		return errors.New("Scan value is not int64")
+	}
+	*p = Accuracy(v)
+	return nil
 }
 
-func (p * Accuracy) Value() (driver.Value, error) {
-  if p == nil {
-    return nil, nil
-  }
-return int64(*p), nil
+func (p *Accuracy) Value() (driver.Value, error) {
+	if p == nil {
+		return nil, nil
+	}
+	return int64(*p), nil
 }
+
 type DataKind int64
+
 const (
-  DataKind_BOOLEAN DataKind = 0
-  DataKind_BYTE DataKind = 1
-  DataKind_SHORT DataKind = 2
-  DataKind_INT DataKind = 3
-  DataKind_LONG DataKind = 4
-  DataKind_FLOAT DataKind = 5
-  DataKind_DOUBLE DataKind = 6
-  DataKind_STRING DataKind = 7
-  DataKind_BINARY DataKind = 8
-  DataKind_DATE DataKind = 9
-  DataKind_TIMESTAMP DataKind = 10
-  DataKind_MAP DataKind = 11
-  DataKind_LIST DataKind = 12
-  DataKind_STRUCT DataKind = 13
+	DataKind_BOOLEAN   DataKind = 0
+	DataKind_BYTE      DataKind = 1
+	DataKind_SHORT     DataKind = 2
+	DataKind_INT       DataKind = 3
+	DataKind_LONG      DataKind = 4
+	DataKind_FLOAT     DataKind = 5
+	DataKind_DOUBLE    DataKind = 6
+	DataKind_STRING    DataKind = 7
+	DataKind_BINARY    DataKind = 8
+	DataKind_DATE      DataKind = 9
+	DataKind_TIMESTAMP DataKind = 10
+	DataKind_MAP       DataKind = 11
+	DataKind_LIST      DataKind = 12
+	DataKind_STRUCT    DataKind = 13
 )
 
 func (p DataKind) String() string {
-  switch p {
-  case DataKind_BOOLEAN: return "BOOLEAN"
-  case DataKind_BYTE: return "BYTE"
-  case DataKind_SHORT: return "SHORT"
-  case DataKind_INT: return "INT"
-  case DataKind_LONG: return "LONG"
-  case DataKind_FLOAT: return "FLOAT"
-  case DataKind_DOUBLE: return "DOUBLE"
-  case DataKind_STRING: return "STRING"
-  case DataKind_BINARY: return "BINARY"
-  case DataKind_DATE: return "DATE"
-  case DataKind_TIMESTAMP: return "TIMESTAMP"
-  case DataKind_MAP: return "MAP"
-  case DataKind_LIST: return "LIST"
-  case DataKind_STRUCT: return "STRUCT"
-  }
-  return "<UNSET>"
+	switch p {
+	case DataKind_BOOLEAN:
+		return "BOOLEAN"
+	case DataKind_BYTE:
+		return "BYTE"
+	case DataKind_SHORT:
+		return "SHORT"
+	case DataKind_INT:
+		return "INT"
+	case DataKind_LONG:
+		return "LONG"
+	case DataKind_FLOAT:
+		return "FLOAT"
+	case DataKind_DOUBLE:
+		return "DOUBLE"
+	case DataKind_STRING:
+		return "STRING"
+	case DataKind_BINARY:
+		return "BINARY"
+	case DataKind_DATE:
+		return "DATE"
+	case DataKind_TIMESTAMP:
+		return "TIMESTAMP"
+	case DataKind_MAP:
+		return "MAP"
+	case DataKind_LIST:
+		return "LIST"
+	case DataKind_STRUCT:
+		return "STRUCT"
+	}
+	return "<UNSET>"
 }
 
 func DataKindFromString(s string) (DataKind, error) {
-  switch s {
-  case "BOOLEAN": return DataKind_BOOLEAN, nil 
-  case "BYTE": return DataKind_BYTE, nil 
-  case "SHORT": return DataKind_SHORT, nil 
-  case "INT": return DataKind_INT, nil 
-  case "LONG": return DataKind_LONG, nil 
-  case "FLOAT": return DataKind_FLOAT, nil 
-  case "DOUBLE": return DataKind_DOUBLE, nil 
-  case "STRING": return DataKind_STRING, nil 
-  case "BINARY": return DataKind_BINARY, nil 
-  case "DATE": return DataKind_DATE, nil 
-  case "TIMESTAMP": return DataKind_TIMESTAMP, nil 
-  case "MAP": return DataKind_MAP, nil 
-  case "LIST": return DataKind_LIST, nil 
-  case "STRUCT": return DataKind_STRUCT, nil 
-  }
-  return DataKind(0), fmt.Errorf("not a valid DataKind string")
+	switch s {
+	case "BOOLEAN":
+		return DataKind_BOOLEAN, nil
+	case "BYTE":
+		return DataKind_BYTE, nil
+	case "SHORT":
+		return DataKind_SHORT, nil
+	case "INT":
+		return DataKind_INT, nil
+	case "LONG":
+		return DataKind_LONG, nil
+	case "FLOAT":
+		return DataKind_FLOAT, nil
+	case "DOUBLE":
+		return DataKind_DOUBLE, nil
+	case "STRING":
+		return DataKind_STRING, nil
+	case "BINARY":
+		return DataKind_BINARY, nil
+	case "DATE":
+		return DataKind_DATE, nil
+	case "TIMESTAMP":
+		return DataKind_TIMESTAMP, nil
+	case "MAP":
+		return DataKind_MAP, nil
+	case "LIST":
+		return DataKind_LIST, nil
+	case "STRUCT":
+		return DataKind_STRUCT, nil
+	}
+	return DataKind(0), fmt.Errorf("not a valid DataKind string")
 }
-
 
 func DataKindPtr(v DataKind) *DataKind { return &v }
 
 func (p DataKind) MarshalText() ([]byte, error) {
-return []byte(p.String()), nil
+	return []byte(p.String()), nil
 }
 
 func (p *DataKind) UnmarshalText(text []byte) error {
-q, err := DataKindFromString(string(text))
-if (err != nil) {
-return err
-}
-*p = q
-return nil
+	q, err := DataKindFromString(string(text))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
 }
 
 func (p *DataKind) Scan(value interface{}) error {
-v, ok := value.(int64)
-if !ok {
-return errors.New("Scan value is not int64")
-}
-*p = DataKind(v)
-return nil
+	v, ok := value.(int64)
+	if !ok {
+		return errors.New("Scan value is not int64")
+	}
+	*p = DataKind(v)
+	return nil
 }
 
-func (p * DataKind) Value() (driver.Value, error) {
-  if p == nil {
-    return nil, nil
-  }
-return int64(*p), nil
+func (p *DataKind) Value() (driver.Value, error) {
+	if p == nil {
+		return nil, nil
+	}
+	return int64(*p), nil
 }
+
 // Attributes:
-//  - Selects
-//  - Wheres
-//  - StartPartition
-//  - EndPartition
-//  - TimeColumn
-//  - Setups
-//  - MutationTimeColumn
-//  - ReversalColumn
-//  - PartitionColumn
+//   - Selects
+//   - Wheres
+//   - StartPartition
+//   - EndPartition
+//   - TimeColumn
+//   - Setups
+//   - MutationTimeColumn
+//   - ReversalColumn
+//   - PartitionColumn
 type Query struct {
-  Selects map[string]string `thrift:"selects,1" db:"selects" json:"selects,omitempty"`
-  Wheres []string `thrift:"wheres,2" db:"wheres" json:"wheres,omitempty"`
-  StartPartition *string `thrift:"startPartition,3" db:"startPartition" json:"startPartition,omitempty"`
-  EndPartition *string `thrift:"endPartition,4" db:"endPartition" json:"endPartition,omitempty"`
-  TimeColumn *string `thrift:"timeColumn,5" db:"timeColumn" json:"timeColumn,omitempty"`
-  Setups *[]string `thrift:"setups,6" db:"setups" json:"setups"`
-  MutationTimeColumn *string `thrift:"mutationTimeColumn,7" db:"mutationTimeColumn" json:"mutationTimeColumn,omitempty"`
-  ReversalColumn *string `thrift:"reversalColumn,8" db:"reversalColumn" json:"reversalColumn,omitempty"`
-  PartitionColumn *string `thrift:"partitionColumn,9" db:"partitionColumn" json:"partitionColumn,omitempty"`
+	Selects            map[string]string `thrift:"selects,1" db:"selects" json:"selects,omitempty"`
+	Wheres             []string          `thrift:"wheres,2" db:"wheres" json:"wheres,omitempty"`
+	StartPartition     *string           `thrift:"startPartition,3" db:"startPartition" json:"startPartition,omitempty"`
+	EndPartition       *string           `thrift:"endPartition,4" db:"endPartition" json:"endPartition,omitempty"`
+	TimeColumn         *string           `thrift:"timeColumn,5" db:"timeColumn" json:"timeColumn,omitempty"`
+	Setups             *[]string         `thrift:"setups,6" db:"setups" json:"setups"`
+	MutationTimeColumn *string           `thrift:"mutationTimeColumn,7" db:"mutationTimeColumn" json:"mutationTimeColumn,omitempty"`
+	ReversalColumn     *string           `thrift:"reversalColumn,8" db:"reversalColumn" json:"reversalColumn,omitempty"`
+	PartitionColumn    *string           `thrift:"partitionColumn,9" db:"partitionColumn" json:"partitionColumn,omitempty"`
 }
 
 func NewQuery() *Query {
-  return &Query{}
+	return &Query{}
 }
 
 var Query_Selects_DEFAULT map[string]string
 
 func (p *Query) GetSelects() map[string]string {
-  return p.Selects
+	return p.Selects
 }
+
 var Query_Wheres_DEFAULT []string
 
 func (p *Query) GetWheres() []string {
-  return p.Wheres
+	return p.Wheres
 }
+
 var Query_StartPartition_DEFAULT string
+
 func (p *Query) GetStartPartition() string {
-  if !p.IsSetStartPartition() {
-    return Query_StartPartition_DEFAULT
-  }
-return *p.StartPartition
+	if !p.IsSetStartPartition() {
+		return Query_StartPartition_DEFAULT
+	}
+	return *p.StartPartition
 }
+
 var Query_EndPartition_DEFAULT string
+
 func (p *Query) GetEndPartition() string {
-  if !p.IsSetEndPartition() {
-    return Query_EndPartition_DEFAULT
-  }
-return *p.EndPartition
+	if !p.IsSetEndPartition() {
+		return Query_EndPartition_DEFAULT
+	}
+	return *p.EndPartition
 }
+
 var Query_TimeColumn_DEFAULT string
+
 func (p *Query) GetTimeColumn() string {
-  if !p.IsSetTimeColumn() {
-    return Query_TimeColumn_DEFAULT
-  }
-return *p.TimeColumn
+	if !p.IsSetTimeColumn() {
+		return Query_TimeColumn_DEFAULT
+	}
+	return *p.TimeColumn
 }
-var Query_Setups_DEFAULT []string = []string{
-}
+
+var Query_Setups_DEFAULT []string = []string{}
+
 func (p *Query) GetSetups() []string {
-  if !p.IsSetSetups() {
-    return Query_Setups_DEFAULT
-  }
-return *p.Setups
+	if !p.IsSetSetups() {
+		return Query_Setups_DEFAULT
+	}
+	return *p.Setups
 }
+
 var Query_MutationTimeColumn_DEFAULT string
+
 func (p *Query) GetMutationTimeColumn() string {
-  if !p.IsSetMutationTimeColumn() {
-    return Query_MutationTimeColumn_DEFAULT
-  }
-return *p.MutationTimeColumn
+	if !p.IsSetMutationTimeColumn() {
+		return Query_MutationTimeColumn_DEFAULT
+	}
+	return *p.MutationTimeColumn
 }
+
 var Query_ReversalColumn_DEFAULT string
+
 func (p *Query) GetReversalColumn() string {
-  if !p.IsSetReversalColumn() {
-    return Query_ReversalColumn_DEFAULT
-  }
-return *p.ReversalColumn
+	if !p.IsSetReversalColumn() {
+		return Query_ReversalColumn_DEFAULT
+	}
+	return *p.ReversalColumn
 }
+
 var Query_PartitionColumn_DEFAULT string
+
 func (p *Query) GetPartitionColumn() string {
-  if !p.IsSetPartitionColumn() {
-    return Query_PartitionColumn_DEFAULT
-  }
-return *p.PartitionColumn
+	if !p.IsSetPartitionColumn() {
+		return Query_PartitionColumn_DEFAULT
+	}
+	return *p.PartitionColumn
 }
 func (p *Query) IsSetSelects() bool {
-  return p.Selects != nil
+	return p.Selects != nil
 }
 
 func (p *Query) IsSetWheres() bool {
-  return p.Wheres != nil
+	return p.Wheres != nil
 }
 
 func (p *Query) IsSetStartPartition() bool {
-  return p.StartPartition != nil
+	return p.StartPartition != nil
 }
 
 func (p *Query) IsSetEndPartition() bool {
-  return p.EndPartition != nil
+	return p.EndPartition != nil
 }
 
 func (p *Query) IsSetTimeColumn() bool {
-  return p.TimeColumn != nil
+	return p.TimeColumn != nil
 }
 
 func (p *Query) IsSetSetups() bool {
-  return p.Setups != nil
+	return p.Setups != nil
 }
 
 func (p *Query) IsSetMutationTimeColumn() bool {
-  return p.MutationTimeColumn != nil
+	return p.MutationTimeColumn != nil
 }
 
 func (p *Query) IsSetReversalColumn() bool {
-  return p.ReversalColumn != nil
+	return p.ReversalColumn != nil
 }
 
 func (p *Query) IsSetPartitionColumn() bool {
-  return p.PartitionColumn != nil
+	return p.PartitionColumn != nil
 }
 
 func (p *Query) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.MAP {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 5:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField5(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 6:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField6(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 7:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField7(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 8:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField8(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 9:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField9(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
-}
-
-func (p *Query)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  _, _, size, err := iprot.ReadMapBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading map begin: ", err)
-  }
-  tMap := make(map[string]string, size)
-  p.Selects =  tMap
-  for i := 0; i < size; i ++ {
-var _key0 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _key0 = v
-}
-var _val1 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _val1 = v
-}
-    p.Selects[_key0] = _val1
-  }
-  if err := iprot.ReadMapEnd(ctx); err != nil {
-    return thrift.PrependError("error reading map end: ", err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.MAP {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 6:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField6(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 7:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField7(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 8:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField8(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 9:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField9(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *Query)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]string, 0, size)
-  p.Wheres =  tSlice
-  for i := 0; i < size; i ++ {
-var _elem2 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _elem2 = v
-}
-    p.Wheres = append(p.Wheres, _elem2)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
-}
-
-func (p *Query)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 3: ", err)
-} else {
-  p.StartPartition = &v
-}
-  return nil
+func (p *Query) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	_, _, size, err := iprot.ReadMapBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading map begin: ", err)
+	}
+	tMap := make(map[string]string, size)
+	p.Selects = tMap
+	for i := 0; i < size; i++ {
+		var _key0 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_key0 = v
+		}
+		var _val1 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_val1 = v
+		}
+		p.Selects[_key0] = _val1
+	}
+	if err := iprot.ReadMapEnd(ctx); err != nil {
+		return thrift.PrependError("error reading map end: ", err)
+	}
+	return nil
 }
 
-func (p *Query)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 4: ", err)
-} else {
-  p.EndPartition = &v
-}
-  return nil
-}
-
-func (p *Query)  ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 5: ", err)
-} else {
-  p.TimeColumn = &v
-}
-  return nil
-}
-
-func (p *Query)  ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]string, 0, size)
-  p.Setups =  &tSlice
-  for i := 0; i < size; i ++ {
-var _elem3 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _elem3 = v
-}
-    (*p.Setups) = append((*p.Setups), _elem3)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *Query) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]string, 0, size)
+	p.Wheres = tSlice
+	for i := 0; i < size; i++ {
+		var _elem2 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_elem2 = v
+		}
+		p.Wheres = append(p.Wheres, _elem2)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
-func (p *Query)  ReadField7(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 7: ", err)
-} else {
-  p.MutationTimeColumn = &v
-}
-  return nil
-}
-
-func (p *Query)  ReadField8(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 8: ", err)
-} else {
-  p.ReversalColumn = &v
-}
-  return nil
+func (p *Query) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.StartPartition = &v
+	}
+	return nil
 }
 
-func (p *Query)  ReadField9(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 9: ", err)
-} else {
-  p.PartitionColumn = &v
+func (p *Query) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.EndPartition = &v
+	}
+	return nil
 }
-  return nil
+
+func (p *Query) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 5: ", err)
+	} else {
+		p.TimeColumn = &v
+	}
+	return nil
+}
+
+func (p *Query) ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]string, 0, size)
+	p.Setups = &tSlice
+	for i := 0; i < size; i++ {
+		var _elem3 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_elem3 = v
+		}
+		(*p.Setups) = append((*p.Setups), _elem3)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
+}
+
+func (p *Query) ReadField7(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 7: ", err)
+	} else {
+		p.MutationTimeColumn = &v
+	}
+	return nil
+}
+
+func (p *Query) ReadField8(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 8: ", err)
+	} else {
+		p.ReversalColumn = &v
+	}
+	return nil
+}
+
+func (p *Query) ReadField9(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 9: ", err)
+	} else {
+		p.PartitionColumn = &v
+	}
+	return nil
 }
 
 func (p *Query) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "Query"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-    if err := p.writeField5(ctx, oprot); err != nil { return err }
-    if err := p.writeField6(ctx, oprot); err != nil { return err }
-    if err := p.writeField7(ctx, oprot); err != nil { return err }
-    if err := p.writeField8(ctx, oprot); err != nil { return err }
-    if err := p.writeField9(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "Query"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField6(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField7(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField8(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField9(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *Query) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetSelects() {
-    if err := oprot.WriteFieldBegin(ctx, "selects", thrift.MAP, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:selects: ", p), err) }
-    if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.Selects)); err != nil {
-      return thrift.PrependError("error writing map begin: ", err)
-    }
-    for k, v := range p.Selects {
-      if err := oprot.WriteString(ctx, string(k)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteMapEnd(ctx); err != nil {
-      return thrift.PrependError("error writing map end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:selects: ", p), err) }
-  }
-  return err
+	if p.IsSetSelects() {
+		if err := oprot.WriteFieldBegin(ctx, "selects", thrift.MAP, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:selects: ", p), err)
+		}
+		if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.Selects)); err != nil {
+			return thrift.PrependError("error writing map begin: ", err)
+		}
+		for k, v := range p.Selects {
+			if err := oprot.WriteString(ctx, string(k)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteMapEnd(ctx); err != nil {
+			return thrift.PrependError("error writing map end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:selects: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Query) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetWheres() {
-    if err := oprot.WriteFieldBegin(ctx, "wheres", thrift.LIST, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:wheres: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.Wheres)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.Wheres {
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:wheres: ", p), err) }
-  }
-  return err
+	if p.IsSetWheres() {
+		if err := oprot.WriteFieldBegin(ctx, "wheres", thrift.LIST, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:wheres: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.Wheres)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Wheres {
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:wheres: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Query) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetStartPartition() {
-    if err := oprot.WriteFieldBegin(ctx, "startPartition", thrift.STRING, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:startPartition: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.StartPartition)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.startPartition (3) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:startPartition: ", p), err) }
-  }
-  return err
+	if p.IsSetStartPartition() {
+		if err := oprot.WriteFieldBegin(ctx, "startPartition", thrift.STRING, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:startPartition: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.StartPartition)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.startPartition (3) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:startPartition: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Query) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetEndPartition() {
-    if err := oprot.WriteFieldBegin(ctx, "endPartition", thrift.STRING, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:endPartition: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.EndPartition)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.endPartition (4) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:endPartition: ", p), err) }
-  }
-  return err
+	if p.IsSetEndPartition() {
+		if err := oprot.WriteFieldBegin(ctx, "endPartition", thrift.STRING, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:endPartition: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.EndPartition)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.endPartition (4) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:endPartition: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Query) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetTimeColumn() {
-    if err := oprot.WriteFieldBegin(ctx, "timeColumn", thrift.STRING, 5); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:timeColumn: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.TimeColumn)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.timeColumn (5) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 5:timeColumn: ", p), err) }
-  }
-  return err
+	if p.IsSetTimeColumn() {
+		if err := oprot.WriteFieldBegin(ctx, "timeColumn", thrift.STRING, 5); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:timeColumn: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.TimeColumn)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.timeColumn (5) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 5:timeColumn: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Query) writeField6(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetSetups() {
-    if err := oprot.WriteFieldBegin(ctx, "setups", thrift.LIST, 6); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:setups: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRING, len(*p.Setups)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range *p.Setups {
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 6:setups: ", p), err) }
-  }
-  return err
+	if p.IsSetSetups() {
+		if err := oprot.WriteFieldBegin(ctx, "setups", thrift.LIST, 6); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:setups: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRING, len(*p.Setups)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range *p.Setups {
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 6:setups: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Query) writeField7(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetMutationTimeColumn() {
-    if err := oprot.WriteFieldBegin(ctx, "mutationTimeColumn", thrift.STRING, 7); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 7:mutationTimeColumn: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.MutationTimeColumn)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.mutationTimeColumn (7) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 7:mutationTimeColumn: ", p), err) }
-  }
-  return err
+	if p.IsSetMutationTimeColumn() {
+		if err := oprot.WriteFieldBegin(ctx, "mutationTimeColumn", thrift.STRING, 7); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 7:mutationTimeColumn: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.MutationTimeColumn)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.mutationTimeColumn (7) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 7:mutationTimeColumn: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Query) writeField8(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetReversalColumn() {
-    if err := oprot.WriteFieldBegin(ctx, "reversalColumn", thrift.STRING, 8); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 8:reversalColumn: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.ReversalColumn)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.reversalColumn (8) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 8:reversalColumn: ", p), err) }
-  }
-  return err
+	if p.IsSetReversalColumn() {
+		if err := oprot.WriteFieldBegin(ctx, "reversalColumn", thrift.STRING, 8); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 8:reversalColumn: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.ReversalColumn)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.reversalColumn (8) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 8:reversalColumn: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Query) writeField9(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetPartitionColumn() {
-    if err := oprot.WriteFieldBegin(ctx, "partitionColumn", thrift.STRING, 9); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 9:partitionColumn: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.PartitionColumn)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.partitionColumn (9) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 9:partitionColumn: ", p), err) }
-  }
-  return err
+	if p.IsSetPartitionColumn() {
+		if err := oprot.WriteFieldBegin(ctx, "partitionColumn", thrift.STRING, 9); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 9:partitionColumn: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.PartitionColumn)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.partitionColumn (9) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 9:partitionColumn: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Query) Equals(other *Query) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if len(p.Selects) != len(other.Selects) { return false }
-  for k, _tgt := range p.Selects {
-    _src4 := other.Selects[k]
-    if _tgt != _src4 { return false }
-  }
-  if len(p.Wheres) != len(other.Wheres) { return false }
-  for i, _tgt := range p.Wheres {
-    _src5 := other.Wheres[i]
-    if _tgt != _src5 { return false }
-  }
-  if p.StartPartition != other.StartPartition {
-    if p.StartPartition == nil || other.StartPartition == nil {
-      return false
-    }
-    if (*p.StartPartition) != (*other.StartPartition) { return false }
-  }
-  if p.EndPartition != other.EndPartition {
-    if p.EndPartition == nil || other.EndPartition == nil {
-      return false
-    }
-    if (*p.EndPartition) != (*other.EndPartition) { return false }
-  }
-  if p.TimeColumn != other.TimeColumn {
-    if p.TimeColumn == nil || other.TimeColumn == nil {
-      return false
-    }
-    if (*p.TimeColumn) != (*other.TimeColumn) { return false }
-  }
-  if p.Setups != other.Setups {
-    if p.Setups == nil || other.Setups == nil {
-      return false
-    }
-    if len((*p.Setups)) != len((*other.Setups)) { return false }
-    for i, _tgt := range (*p.Setups) {
-      _src6 := (*other.Setups)[i]
-      if _tgt != _src6 { return false }
-    }
-  }
-  if p.MutationTimeColumn != other.MutationTimeColumn {
-    if p.MutationTimeColumn == nil || other.MutationTimeColumn == nil {
-      return false
-    }
-    if (*p.MutationTimeColumn) != (*other.MutationTimeColumn) { return false }
-  }
-  if p.ReversalColumn != other.ReversalColumn {
-    if p.ReversalColumn == nil || other.ReversalColumn == nil {
-      return false
-    }
-    if (*p.ReversalColumn) != (*other.ReversalColumn) { return false }
-  }
-  if p.PartitionColumn != other.PartitionColumn {
-    if p.PartitionColumn == nil || other.PartitionColumn == nil {
-      return false
-    }
-    if (*p.PartitionColumn) != (*other.PartitionColumn) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if len(p.Selects) != len(other.Selects) {
+		return false
+	}
+	for k, _tgt := range p.Selects {
+		_src4 := other.Selects[k]
+		if _tgt != _src4 {
+			return false
+		}
+	}
+	if len(p.Wheres) != len(other.Wheres) {
+		return false
+	}
+	for i, _tgt := range p.Wheres {
+		_src5 := other.Wheres[i]
+		if _tgt != _src5 {
+			return false
+		}
+	}
+	if p.StartPartition != other.StartPartition {
+		if p.StartPartition == nil || other.StartPartition == nil {
+			return false
+		}
+		if (*p.StartPartition) != (*other.StartPartition) {
+			return false
+		}
+	}
+	if p.EndPartition != other.EndPartition {
+		if p.EndPartition == nil || other.EndPartition == nil {
+			return false
+		}
+		if (*p.EndPartition) != (*other.EndPartition) {
+			return false
+		}
+	}
+	if p.TimeColumn != other.TimeColumn {
+		if p.TimeColumn == nil || other.TimeColumn == nil {
+			return false
+		}
+		if (*p.TimeColumn) != (*other.TimeColumn) {
+			return false
+		}
+	}
+	if p.Setups != other.Setups {
+		if p.Setups == nil || other.Setups == nil {
+			return false
+		}
+		if len((*p.Setups)) != len((*other.Setups)) {
+			return false
+		}
+		for i, _tgt := range *p.Setups {
+			_src6 := (*other.Setups)[i]
+			if _tgt != _src6 {
+				return false
+			}
+		}
+	}
+	if p.MutationTimeColumn != other.MutationTimeColumn {
+		if p.MutationTimeColumn == nil || other.MutationTimeColumn == nil {
+			return false
+		}
+		if (*p.MutationTimeColumn) != (*other.MutationTimeColumn) {
+			return false
+		}
+	}
+	if p.ReversalColumn != other.ReversalColumn {
+		if p.ReversalColumn == nil || other.ReversalColumn == nil {
+			return false
+		}
+		if (*p.ReversalColumn) != (*other.ReversalColumn) {
+			return false
+		}
+	}
+	if p.PartitionColumn != other.PartitionColumn {
+		if p.PartitionColumn == nil || other.PartitionColumn == nil {
+			return false
+		}
+		if (*p.PartitionColumn) != (*other.PartitionColumn) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *Query) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("Query(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Query(%+v)", *p)
 }
 
 // Attributes:
-//  - MetaData
-//  - Query
-//  - StartPartition
-//  - Setups
-//  - CreateView
+//   - MetaData
+//   - Query
+//   - StartPartition
+//   - Setups
+//   - CreateView
 type StagingQuery struct {
-  MetaData *MetaData `thrift:"metaData,1" db:"metaData" json:"metaData,omitempty"`
-  Query *string `thrift:"query,2" db:"query" json:"query,omitempty"`
-  StartPartition *string `thrift:"startPartition,3" db:"startPartition" json:"startPartition,omitempty"`
-  Setups []string `thrift:"setups,4" db:"setups" json:"setups,omitempty"`
-  CreateView *bool `thrift:"createView,5" db:"createView" json:"createView,omitempty"`
+	MetaData       *MetaData `thrift:"metaData,1" db:"metaData" json:"metaData,omitempty"`
+	Query          *string   `thrift:"query,2" db:"query" json:"query,omitempty"`
+	StartPartition *string   `thrift:"startPartition,3" db:"startPartition" json:"startPartition,omitempty"`
+	Setups         []string  `thrift:"setups,4" db:"setups" json:"setups,omitempty"`
+	CreateView     *bool     `thrift:"createView,5" db:"createView" json:"createView,omitempty"`
 }
 
 func NewStagingQuery() *StagingQuery {
-  return &StagingQuery{}
+	return &StagingQuery{}
 }
 
 var StagingQuery_MetaData_DEFAULT *MetaData
+
 func (p *StagingQuery) GetMetaData() *MetaData {
-  if !p.IsSetMetaData() {
-    return StagingQuery_MetaData_DEFAULT
-  }
-return p.MetaData
+	if !p.IsSetMetaData() {
+		return StagingQuery_MetaData_DEFAULT
+	}
+	return p.MetaData
 }
+
 var StagingQuery_Query_DEFAULT string
+
 func (p *StagingQuery) GetQuery() string {
-  if !p.IsSetQuery() {
-    return StagingQuery_Query_DEFAULT
-  }
-return *p.Query
+	if !p.IsSetQuery() {
+		return StagingQuery_Query_DEFAULT
+	}
+	return *p.Query
 }
+
 var StagingQuery_StartPartition_DEFAULT string
+
 func (p *StagingQuery) GetStartPartition() string {
-  if !p.IsSetStartPartition() {
-    return StagingQuery_StartPartition_DEFAULT
-  }
-return *p.StartPartition
+	if !p.IsSetStartPartition() {
+		return StagingQuery_StartPartition_DEFAULT
+	}
+	return *p.StartPartition
 }
+
 var StagingQuery_Setups_DEFAULT []string
 
 func (p *StagingQuery) GetSetups() []string {
-  return p.Setups
+	return p.Setups
 }
+
 var StagingQuery_CreateView_DEFAULT bool
+
 func (p *StagingQuery) GetCreateView() bool {
-  if !p.IsSetCreateView() {
-    return StagingQuery_CreateView_DEFAULT
-  }
-return *p.CreateView
+	if !p.IsSetCreateView() {
+		return StagingQuery_CreateView_DEFAULT
+	}
+	return *p.CreateView
 }
 func (p *StagingQuery) IsSetMetaData() bool {
-  return p.MetaData != nil
+	return p.MetaData != nil
 }
 
 func (p *StagingQuery) IsSetQuery() bool {
-  return p.Query != nil
+	return p.Query != nil
 }
 
 func (p *StagingQuery) IsSetStartPartition() bool {
-  return p.StartPartition != nil
+	return p.StartPartition != nil
 }
 
 func (p *StagingQuery) IsSetSetups() bool {
-  return p.Setups != nil
+	return p.Setups != nil
 }
 
 func (p *StagingQuery) IsSetCreateView() bool {
-  return p.CreateView != nil
+	return p.CreateView != nil
 }
 
 func (p *StagingQuery) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 5:
-      if fieldTypeId == thrift.BOOL {
-        if err := p.ReadField5(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
-}
-
-func (p *StagingQuery)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  p.MetaData = &MetaData{}
-  if err := p.MetaData.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.MetaData), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.BOOL {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *StagingQuery)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 2: ", err)
-} else {
-  p.Query = &v
-}
-  return nil
-}
-
-func (p *StagingQuery)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 3: ", err)
-} else {
-  p.StartPartition = &v
-}
-  return nil
+func (p *StagingQuery) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.MetaData = &MetaData{}
+	if err := p.MetaData.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.MetaData), err)
+	}
+	return nil
 }
 
-func (p *StagingQuery)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]string, 0, size)
-  p.Setups =  tSlice
-  for i := 0; i < size; i ++ {
-var _elem7 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _elem7 = v
-}
-    p.Setups = append(p.Setups, _elem7)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *StagingQuery) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Query = &v
+	}
+	return nil
 }
 
-func (p *StagingQuery)  ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadBool(ctx); err != nil {
-  return thrift.PrependError("error reading field 5: ", err)
-} else {
-  p.CreateView = &v
+func (p *StagingQuery) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.StartPartition = &v
+	}
+	return nil
 }
-  return nil
+
+func (p *StagingQuery) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]string, 0, size)
+	p.Setups = tSlice
+	for i := 0; i < size; i++ {
+		var _elem7 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_elem7 = v
+		}
+		p.Setups = append(p.Setups, _elem7)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
+}
+
+func (p *StagingQuery) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBool(ctx); err != nil {
+		return thrift.PrependError("error reading field 5: ", err)
+	} else {
+		p.CreateView = &v
+	}
+	return nil
 }
 
 func (p *StagingQuery) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "StagingQuery"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-    if err := p.writeField5(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "StagingQuery"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *StagingQuery) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetMetaData() {
-    if err := oprot.WriteFieldBegin(ctx, "metaData", thrift.STRUCT, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:metaData: ", p), err) }
-    if err := p.MetaData.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.MetaData), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:metaData: ", p), err) }
-  }
-  return err
+	if p.IsSetMetaData() {
+		if err := oprot.WriteFieldBegin(ctx, "metaData", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:metaData: ", p), err)
+		}
+		if err := p.MetaData.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.MetaData), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:metaData: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *StagingQuery) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetQuery() {
-    if err := oprot.WriteFieldBegin(ctx, "query", thrift.STRING, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:query: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Query)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.query (2) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:query: ", p), err) }
-  }
-  return err
+	if p.IsSetQuery() {
+		if err := oprot.WriteFieldBegin(ctx, "query", thrift.STRING, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:query: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Query)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.query (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:query: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *StagingQuery) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetStartPartition() {
-    if err := oprot.WriteFieldBegin(ctx, "startPartition", thrift.STRING, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:startPartition: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.StartPartition)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.startPartition (3) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:startPartition: ", p), err) }
-  }
-  return err
+	if p.IsSetStartPartition() {
+		if err := oprot.WriteFieldBegin(ctx, "startPartition", thrift.STRING, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:startPartition: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.StartPartition)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.startPartition (3) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:startPartition: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *StagingQuery) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetSetups() {
-    if err := oprot.WriteFieldBegin(ctx, "setups", thrift.LIST, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:setups: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.Setups)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.Setups {
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:setups: ", p), err) }
-  }
-  return err
+	if p.IsSetSetups() {
+		if err := oprot.WriteFieldBegin(ctx, "setups", thrift.LIST, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:setups: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.Setups)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Setups {
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:setups: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *StagingQuery) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetCreateView() {
-    if err := oprot.WriteFieldBegin(ctx, "createView", thrift.BOOL, 5); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:createView: ", p), err) }
-    if err := oprot.WriteBool(ctx, bool(*p.CreateView)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.createView (5) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 5:createView: ", p), err) }
-  }
-  return err
+	if p.IsSetCreateView() {
+		if err := oprot.WriteFieldBegin(ctx, "createView", thrift.BOOL, 5); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:createView: ", p), err)
+		}
+		if err := oprot.WriteBool(ctx, bool(*p.CreateView)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.createView (5) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 5:createView: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *StagingQuery) Equals(other *StagingQuery) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if !p.MetaData.Equals(other.MetaData) { return false }
-  if p.Query != other.Query {
-    if p.Query == nil || other.Query == nil {
-      return false
-    }
-    if (*p.Query) != (*other.Query) { return false }
-  }
-  if p.StartPartition != other.StartPartition {
-    if p.StartPartition == nil || other.StartPartition == nil {
-      return false
-    }
-    if (*p.StartPartition) != (*other.StartPartition) { return false }
-  }
-  if len(p.Setups) != len(other.Setups) { return false }
-  for i, _tgt := range p.Setups {
-    _src8 := other.Setups[i]
-    if _tgt != _src8 { return false }
-  }
-  if p.CreateView != other.CreateView {
-    if p.CreateView == nil || other.CreateView == nil {
-      return false
-    }
-    if (*p.CreateView) != (*other.CreateView) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.MetaData.Equals(other.MetaData) {
+		return false
+	}
+	if p.Query != other.Query {
+		if p.Query == nil || other.Query == nil {
+			return false
+		}
+		if (*p.Query) != (*other.Query) {
+			return false
+		}
+	}
+	if p.StartPartition != other.StartPartition {
+		if p.StartPartition == nil || other.StartPartition == nil {
+			return false
+		}
+		if (*p.StartPartition) != (*other.StartPartition) {
+			return false
+		}
+	}
+	if len(p.Setups) != len(other.Setups) {
+		return false
+	}
+	for i, _tgt := range p.Setups {
+		_src8 := other.Setups[i]
+		if _tgt != _src8 {
+			return false
+		}
+	}
+	if p.CreateView != other.CreateView {
+		if p.CreateView == nil || other.CreateView == nil {
+			return false
+		}
+		if (*p.CreateView) != (*other.CreateView) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *StagingQuery) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("StagingQuery(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("StagingQuery(%+v)", *p)
 }
 
 // Attributes:
-//  - Table
-//  - Topic
-//  - Query
-//  - IsCumulative
+//   - Table
+//   - Topic
+//   - Query
+//   - IsCumulative
 type EventSource struct {
-  Table *string `thrift:"table,1" db:"table" json:"table,omitempty"`
-  Topic *string `thrift:"topic,2" db:"topic" json:"topic,omitempty"`
-  Query *Query `thrift:"query,3" db:"query" json:"query,omitempty"`
-  IsCumulative *bool `thrift:"isCumulative,4" db:"isCumulative" json:"isCumulative,omitempty"`
+	Table        *string `thrift:"table,1" db:"table" json:"table,omitempty"`
+	Topic        *string `thrift:"topic,2" db:"topic" json:"topic,omitempty"`
+	Query        *Query  `thrift:"query,3" db:"query" json:"query,omitempty"`
+	IsCumulative *bool   `thrift:"isCumulative,4" db:"isCumulative" json:"isCumulative,omitempty"`
 }
 
 func NewEventSource() *EventSource {
-  return &EventSource{}
+	return &EventSource{}
 }
 
 var EventSource_Table_DEFAULT string
+
 func (p *EventSource) GetTable() string {
-  if !p.IsSetTable() {
-    return EventSource_Table_DEFAULT
-  }
-return *p.Table
+	if !p.IsSetTable() {
+		return EventSource_Table_DEFAULT
+	}
+	return *p.Table
 }
+
 var EventSource_Topic_DEFAULT string
+
 func (p *EventSource) GetTopic() string {
-  if !p.IsSetTopic() {
-    return EventSource_Topic_DEFAULT
-  }
-return *p.Topic
+	if !p.IsSetTopic() {
+		return EventSource_Topic_DEFAULT
+	}
+	return *p.Topic
 }
+
 var EventSource_Query_DEFAULT *Query
+
 func (p *EventSource) GetQuery() *Query {
-  if !p.IsSetQuery() {
-    return EventSource_Query_DEFAULT
-  }
-return p.Query
+	if !p.IsSetQuery() {
+		return EventSource_Query_DEFAULT
+	}
+	return p.Query
 }
+
 var EventSource_IsCumulative_DEFAULT bool
+
 func (p *EventSource) GetIsCumulative() bool {
-  if !p.IsSetIsCumulative() {
-    return EventSource_IsCumulative_DEFAULT
-  }
-return *p.IsCumulative
+	if !p.IsSetIsCumulative() {
+		return EventSource_IsCumulative_DEFAULT
+	}
+	return *p.IsCumulative
 }
 func (p *EventSource) IsSetTable() bool {
-  return p.Table != nil
+	return p.Table != nil
 }
 
 func (p *EventSource) IsSetTopic() bool {
-  return p.Topic != nil
+	return p.Topic != nil
 }
 
 func (p *EventSource) IsSetQuery() bool {
-  return p.Query != nil
+	return p.Query != nil
 }
 
 func (p *EventSource) IsSetIsCumulative() bool {
-  return p.IsCumulative != nil
+	return p.IsCumulative != nil
 }
 
 func (p *EventSource) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.BOOL {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
-}
-
-func (p *EventSource)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.Table = &v
-}
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.BOOL {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *EventSource)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 2: ", err)
-} else {
-  p.Topic = &v
-}
-  return nil
-}
-
-func (p *EventSource)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Query = &Query{}
-  if err := p.Query.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Query), err)
-  }
-  return nil
+func (p *EventSource) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.Table = &v
+	}
+	return nil
 }
 
-func (p *EventSource)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadBool(ctx); err != nil {
-  return thrift.PrependError("error reading field 4: ", err)
-} else {
-  p.IsCumulative = &v
+func (p *EventSource) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Topic = &v
+	}
+	return nil
 }
-  return nil
+
+func (p *EventSource) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Query = &Query{}
+	if err := p.Query.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Query), err)
+	}
+	return nil
+}
+
+func (p *EventSource) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBool(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.IsCumulative = &v
+	}
+	return nil
 }
 
 func (p *EventSource) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "EventSource"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "EventSource"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *EventSource) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetTable() {
-    if err := oprot.WriteFieldBegin(ctx, "table", thrift.STRING, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:table: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Table)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.table (1) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:table: ", p), err) }
-  }
-  return err
+	if p.IsSetTable() {
+		if err := oprot.WriteFieldBegin(ctx, "table", thrift.STRING, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:table: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Table)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.table (1) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:table: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *EventSource) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetTopic() {
-    if err := oprot.WriteFieldBegin(ctx, "topic", thrift.STRING, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:topic: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Topic)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.topic (2) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:topic: ", p), err) }
-  }
-  return err
+	if p.IsSetTopic() {
+		if err := oprot.WriteFieldBegin(ctx, "topic", thrift.STRING, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:topic: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Topic)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.topic (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:topic: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *EventSource) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetQuery() {
-    if err := oprot.WriteFieldBegin(ctx, "query", thrift.STRUCT, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:query: ", p), err) }
-    if err := p.Query.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Query), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:query: ", p), err) }
-  }
-  return err
+	if p.IsSetQuery() {
+		if err := oprot.WriteFieldBegin(ctx, "query", thrift.STRUCT, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:query: ", p), err)
+		}
+		if err := p.Query.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Query), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:query: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *EventSource) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetIsCumulative() {
-    if err := oprot.WriteFieldBegin(ctx, "isCumulative", thrift.BOOL, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:isCumulative: ", p), err) }
-    if err := oprot.WriteBool(ctx, bool(*p.IsCumulative)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.isCumulative (4) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:isCumulative: ", p), err) }
-  }
-  return err
+	if p.IsSetIsCumulative() {
+		if err := oprot.WriteFieldBegin(ctx, "isCumulative", thrift.BOOL, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:isCumulative: ", p), err)
+		}
+		if err := oprot.WriteBool(ctx, bool(*p.IsCumulative)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.isCumulative (4) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:isCumulative: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *EventSource) Equals(other *EventSource) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.Table != other.Table {
-    if p.Table == nil || other.Table == nil {
-      return false
-    }
-    if (*p.Table) != (*other.Table) { return false }
-  }
-  if p.Topic != other.Topic {
-    if p.Topic == nil || other.Topic == nil {
-      return false
-    }
-    if (*p.Topic) != (*other.Topic) { return false }
-  }
-  if !p.Query.Equals(other.Query) { return false }
-  if p.IsCumulative != other.IsCumulative {
-    if p.IsCumulative == nil || other.IsCumulative == nil {
-      return false
-    }
-    if (*p.IsCumulative) != (*other.IsCumulative) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Table != other.Table {
+		if p.Table == nil || other.Table == nil {
+			return false
+		}
+		if (*p.Table) != (*other.Table) {
+			return false
+		}
+	}
+	if p.Topic != other.Topic {
+		if p.Topic == nil || other.Topic == nil {
+			return false
+		}
+		if (*p.Topic) != (*other.Topic) {
+			return false
+		}
+	}
+	if !p.Query.Equals(other.Query) {
+		return false
+	}
+	if p.IsCumulative != other.IsCumulative {
+		if p.IsCumulative == nil || other.IsCumulative == nil {
+			return false
+		}
+		if (*p.IsCumulative) != (*other.IsCumulative) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *EventSource) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("EventSource(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("EventSource(%+v)", *p)
 }
 
 // Attributes:
-//  - SnapshotTable
-//  - MutationTable
-//  - MutationTopic
-//  - Query
+//   - SnapshotTable
+//   - MutationTable
+//   - MutationTopic
+//   - Query
 type EntitySource struct {
-  SnapshotTable *string `thrift:"snapshotTable,1" db:"snapshotTable" json:"snapshotTable,omitempty"`
-  MutationTable *string `thrift:"mutationTable,2" db:"mutationTable" json:"mutationTable,omitempty"`
-  MutationTopic *string `thrift:"mutationTopic,3" db:"mutationTopic" json:"mutationTopic,omitempty"`
-  Query *Query `thrift:"query,4" db:"query" json:"query,omitempty"`
+	SnapshotTable *string `thrift:"snapshotTable,1" db:"snapshotTable" json:"snapshotTable,omitempty"`
+	MutationTable *string `thrift:"mutationTable,2" db:"mutationTable" json:"mutationTable,omitempty"`
+	MutationTopic *string `thrift:"mutationTopic,3" db:"mutationTopic" json:"mutationTopic,omitempty"`
+	Query         *Query  `thrift:"query,4" db:"query" json:"query,omitempty"`
 }
 
 func NewEntitySource() *EntitySource {
-  return &EntitySource{}
+	return &EntitySource{}
 }
 
 var EntitySource_SnapshotTable_DEFAULT string
+
 func (p *EntitySource) GetSnapshotTable() string {
-  if !p.IsSetSnapshotTable() {
-    return EntitySource_SnapshotTable_DEFAULT
-  }
-return *p.SnapshotTable
+	if !p.IsSetSnapshotTable() {
+		return EntitySource_SnapshotTable_DEFAULT
+	}
+	return *p.SnapshotTable
 }
+
 var EntitySource_MutationTable_DEFAULT string
+
 func (p *EntitySource) GetMutationTable() string {
-  if !p.IsSetMutationTable() {
-    return EntitySource_MutationTable_DEFAULT
-  }
-return *p.MutationTable
+	if !p.IsSetMutationTable() {
+		return EntitySource_MutationTable_DEFAULT
+	}
+	return *p.MutationTable
 }
+
 var EntitySource_MutationTopic_DEFAULT string
+
 func (p *EntitySource) GetMutationTopic() string {
-  if !p.IsSetMutationTopic() {
-    return EntitySource_MutationTopic_DEFAULT
-  }
-return *p.MutationTopic
+	if !p.IsSetMutationTopic() {
+		return EntitySource_MutationTopic_DEFAULT
+	}
+	return *p.MutationTopic
 }
+
 var EntitySource_Query_DEFAULT *Query
+
 func (p *EntitySource) GetQuery() *Query {
-  if !p.IsSetQuery() {
-    return EntitySource_Query_DEFAULT
-  }
-return p.Query
+	if !p.IsSetQuery() {
+		return EntitySource_Query_DEFAULT
+	}
+	return p.Query
 }
 func (p *EntitySource) IsSetSnapshotTable() bool {
-  return p.SnapshotTable != nil
+	return p.SnapshotTable != nil
 }
 
 func (p *EntitySource) IsSetMutationTable() bool {
-  return p.MutationTable != nil
+	return p.MutationTable != nil
 }
 
 func (p *EntitySource) IsSetMutationTopic() bool {
-  return p.MutationTopic != nil
+	return p.MutationTopic != nil
 }
 
 func (p *EntitySource) IsSetQuery() bool {
-  return p.Query != nil
+	return p.Query != nil
 }
 
 func (p *EntitySource) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
-}
-
-func (p *EntitySource)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.SnapshotTable = &v
-}
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *EntitySource)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 2: ", err)
-} else {
-  p.MutationTable = &v
-}
-  return nil
-}
-
-func (p *EntitySource)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 3: ", err)
-} else {
-  p.MutationTopic = &v
-}
-  return nil
+func (p *EntitySource) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.SnapshotTable = &v
+	}
+	return nil
 }
 
-func (p *EntitySource)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Query = &Query{}
-  if err := p.Query.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Query), err)
-  }
-  return nil
+func (p *EntitySource) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.MutationTable = &v
+	}
+	return nil
+}
+
+func (p *EntitySource) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.MutationTopic = &v
+	}
+	return nil
+}
+
+func (p *EntitySource) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Query = &Query{}
+	if err := p.Query.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Query), err)
+	}
+	return nil
 }
 
 func (p *EntitySource) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "EntitySource"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "EntitySource"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *EntitySource) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetSnapshotTable() {
-    if err := oprot.WriteFieldBegin(ctx, "snapshotTable", thrift.STRING, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:snapshotTable: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.SnapshotTable)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.snapshotTable (1) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:snapshotTable: ", p), err) }
-  }
-  return err
+	if p.IsSetSnapshotTable() {
+		if err := oprot.WriteFieldBegin(ctx, "snapshotTable", thrift.STRING, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:snapshotTable: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.SnapshotTable)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.snapshotTable (1) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:snapshotTable: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *EntitySource) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetMutationTable() {
-    if err := oprot.WriteFieldBegin(ctx, "mutationTable", thrift.STRING, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:mutationTable: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.MutationTable)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.mutationTable (2) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:mutationTable: ", p), err) }
-  }
-  return err
+	if p.IsSetMutationTable() {
+		if err := oprot.WriteFieldBegin(ctx, "mutationTable", thrift.STRING, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:mutationTable: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.MutationTable)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.mutationTable (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:mutationTable: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *EntitySource) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetMutationTopic() {
-    if err := oprot.WriteFieldBegin(ctx, "mutationTopic", thrift.STRING, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:mutationTopic: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.MutationTopic)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.mutationTopic (3) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:mutationTopic: ", p), err) }
-  }
-  return err
+	if p.IsSetMutationTopic() {
+		if err := oprot.WriteFieldBegin(ctx, "mutationTopic", thrift.STRING, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:mutationTopic: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.MutationTopic)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.mutationTopic (3) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:mutationTopic: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *EntitySource) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetQuery() {
-    if err := oprot.WriteFieldBegin(ctx, "query", thrift.STRUCT, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:query: ", p), err) }
-    if err := p.Query.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Query), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:query: ", p), err) }
-  }
-  return err
+	if p.IsSetQuery() {
+		if err := oprot.WriteFieldBegin(ctx, "query", thrift.STRUCT, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:query: ", p), err)
+		}
+		if err := p.Query.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Query), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:query: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *EntitySource) Equals(other *EntitySource) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.SnapshotTable != other.SnapshotTable {
-    if p.SnapshotTable == nil || other.SnapshotTable == nil {
-      return false
-    }
-    if (*p.SnapshotTable) != (*other.SnapshotTable) { return false }
-  }
-  if p.MutationTable != other.MutationTable {
-    if p.MutationTable == nil || other.MutationTable == nil {
-      return false
-    }
-    if (*p.MutationTable) != (*other.MutationTable) { return false }
-  }
-  if p.MutationTopic != other.MutationTopic {
-    if p.MutationTopic == nil || other.MutationTopic == nil {
-      return false
-    }
-    if (*p.MutationTopic) != (*other.MutationTopic) { return false }
-  }
-  if !p.Query.Equals(other.Query) { return false }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.SnapshotTable != other.SnapshotTable {
+		if p.SnapshotTable == nil || other.SnapshotTable == nil {
+			return false
+		}
+		if (*p.SnapshotTable) != (*other.SnapshotTable) {
+			return false
+		}
+	}
+	if p.MutationTable != other.MutationTable {
+		if p.MutationTable == nil || other.MutationTable == nil {
+			return false
+		}
+		if (*p.MutationTable) != (*other.MutationTable) {
+			return false
+		}
+	}
+	if p.MutationTopic != other.MutationTopic {
+		if p.MutationTopic == nil || other.MutationTopic == nil {
+			return false
+		}
+		if (*p.MutationTopic) != (*other.MutationTopic) {
+			return false
+		}
+	}
+	if !p.Query.Equals(other.Query) {
+		return false
+	}
+	return true
 }
 
 func (p *EntitySource) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("EntitySource(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("EntitySource(%+v)", *p)
 }
 
 // Attributes:
-//  - FactoryName
-//  - FactoryParams
+//   - FactoryName
+//   - FactoryParams
 type ExternalSourceFactoryConfig struct {
-  FactoryName *string `thrift:"factoryName,1" db:"factoryName" json:"factoryName,omitempty"`
-  FactoryParams map[string]string `thrift:"factoryParams,2" db:"factoryParams" json:"factoryParams,omitempty"`
+	FactoryName   *string           `thrift:"factoryName,1" db:"factoryName" json:"factoryName,omitempty"`
+	FactoryParams map[string]string `thrift:"factoryParams,2" db:"factoryParams" json:"factoryParams,omitempty"`
 }
 
 func NewExternalSourceFactoryConfig() *ExternalSourceFactoryConfig {
-  return &ExternalSourceFactoryConfig{}
+	return &ExternalSourceFactoryConfig{}
 }
 
 var ExternalSourceFactoryConfig_FactoryName_DEFAULT string
+
 func (p *ExternalSourceFactoryConfig) GetFactoryName() string {
-  if !p.IsSetFactoryName() {
-    return ExternalSourceFactoryConfig_FactoryName_DEFAULT
-  }
-return *p.FactoryName
+	if !p.IsSetFactoryName() {
+		return ExternalSourceFactoryConfig_FactoryName_DEFAULT
+	}
+	return *p.FactoryName
 }
+
 var ExternalSourceFactoryConfig_FactoryParams_DEFAULT map[string]string
 
 func (p *ExternalSourceFactoryConfig) GetFactoryParams() map[string]string {
-  return p.FactoryParams
+	return p.FactoryParams
 }
 func (p *ExternalSourceFactoryConfig) IsSetFactoryName() bool {
-  return p.FactoryName != nil
+	return p.FactoryName != nil
 }
 
 func (p *ExternalSourceFactoryConfig) IsSetFactoryParams() bool {
-  return p.FactoryParams != nil
+	return p.FactoryParams != nil
 }
 
 func (p *ExternalSourceFactoryConfig) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.MAP {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
-}
-
-func (p *ExternalSourceFactoryConfig)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.FactoryName = &v
-}
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.MAP {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *ExternalSourceFactoryConfig)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  _, _, size, err := iprot.ReadMapBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading map begin: ", err)
-  }
-  tMap := make(map[string]string, size)
-  p.FactoryParams =  tMap
-  for i := 0; i < size; i ++ {
-var _key9 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _key9 = v
+func (p *ExternalSourceFactoryConfig) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.FactoryName = &v
+	}
+	return nil
 }
-var _val10 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _val10 = v
-}
-    p.FactoryParams[_key9] = _val10
-  }
-  if err := iprot.ReadMapEnd(ctx); err != nil {
-    return thrift.PrependError("error reading map end: ", err)
-  }
-  return nil
+
+func (p *ExternalSourceFactoryConfig) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	_, _, size, err := iprot.ReadMapBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading map begin: ", err)
+	}
+	tMap := make(map[string]string, size)
+	p.FactoryParams = tMap
+	for i := 0; i < size; i++ {
+		var _key9 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_key9 = v
+		}
+		var _val10 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_val10 = v
+		}
+		p.FactoryParams[_key9] = _val10
+	}
+	if err := iprot.ReadMapEnd(ctx); err != nil {
+		return thrift.PrependError("error reading map end: ", err)
+	}
+	return nil
 }
 
 func (p *ExternalSourceFactoryConfig) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "ExternalSourceFactoryConfig"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "ExternalSourceFactoryConfig"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *ExternalSourceFactoryConfig) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetFactoryName() {
-    if err := oprot.WriteFieldBegin(ctx, "factoryName", thrift.STRING, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:factoryName: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.FactoryName)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.factoryName (1) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:factoryName: ", p), err) }
-  }
-  return err
+	if p.IsSetFactoryName() {
+		if err := oprot.WriteFieldBegin(ctx, "factoryName", thrift.STRING, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:factoryName: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.FactoryName)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.factoryName (1) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:factoryName: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ExternalSourceFactoryConfig) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetFactoryParams() {
-    if err := oprot.WriteFieldBegin(ctx, "factoryParams", thrift.MAP, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:factoryParams: ", p), err) }
-    if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.FactoryParams)); err != nil {
-      return thrift.PrependError("error writing map begin: ", err)
-    }
-    for k, v := range p.FactoryParams {
-      if err := oprot.WriteString(ctx, string(k)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteMapEnd(ctx); err != nil {
-      return thrift.PrependError("error writing map end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:factoryParams: ", p), err) }
-  }
-  return err
+	if p.IsSetFactoryParams() {
+		if err := oprot.WriteFieldBegin(ctx, "factoryParams", thrift.MAP, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:factoryParams: ", p), err)
+		}
+		if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.FactoryParams)); err != nil {
+			return thrift.PrependError("error writing map begin: ", err)
+		}
+		for k, v := range p.FactoryParams {
+			if err := oprot.WriteString(ctx, string(k)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteMapEnd(ctx); err != nil {
+			return thrift.PrependError("error writing map end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:factoryParams: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ExternalSourceFactoryConfig) Equals(other *ExternalSourceFactoryConfig) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.FactoryName != other.FactoryName {
-    if p.FactoryName == nil || other.FactoryName == nil {
-      return false
-    }
-    if (*p.FactoryName) != (*other.FactoryName) { return false }
-  }
-  if len(p.FactoryParams) != len(other.FactoryParams) { return false }
-  for k, _tgt := range p.FactoryParams {
-    _src11 := other.FactoryParams[k]
-    if _tgt != _src11 { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.FactoryName != other.FactoryName {
+		if p.FactoryName == nil || other.FactoryName == nil {
+			return false
+		}
+		if (*p.FactoryName) != (*other.FactoryName) {
+			return false
+		}
+	}
+	if len(p.FactoryParams) != len(other.FactoryParams) {
+		return false
+	}
+	for k, _tgt := range p.FactoryParams {
+		_src11 := other.FactoryParams[k]
+		if _tgt != _src11 {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *ExternalSourceFactoryConfig) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("ExternalSourceFactoryConfig(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExternalSourceFactoryConfig(%+v)", *p)
 }
 
 // Attributes:
-//  - Metadata
-//  - KeySchema
-//  - ValueSchema
-//  - FactoryConfig
-//  - OfflineGroupBy
+//   - Metadata
+//   - KeySchema
+//   - ValueSchema
+//   - FactoryConfig
+//   - OfflineGroupBy
 type ExternalSource struct {
-  Metadata *MetaData `thrift:"metadata,1" db:"metadata" json:"metadata,omitempty"`
-  KeySchema *TDataType `thrift:"keySchema,2" db:"keySchema" json:"keySchema,omitempty"`
-  ValueSchema *TDataType `thrift:"valueSchema,3" db:"valueSchema" json:"valueSchema,omitempty"`
-  FactoryConfig *ExternalSourceFactoryConfig `thrift:"factoryConfig,4" db:"factoryConfig" json:"factoryConfig,omitempty"`
-  OfflineGroupBy *GroupBy `thrift:"offlineGroupBy,5" db:"offlineGroupBy" json:"offlineGroupBy,omitempty"`
+	Metadata       *MetaData                    `thrift:"metadata,1" db:"metadata" json:"metadata,omitempty"`
+	KeySchema      *TDataType                   `thrift:"keySchema,2" db:"keySchema" json:"keySchema,omitempty"`
+	ValueSchema    *TDataType                   `thrift:"valueSchema,3" db:"valueSchema" json:"valueSchema,omitempty"`
+	FactoryConfig  *ExternalSourceFactoryConfig `thrift:"factoryConfig,4" db:"factoryConfig" json:"factoryConfig,omitempty"`
+	OfflineGroupBy *GroupBy                     `thrift:"offlineGroupBy,5" db:"offlineGroupBy" json:"offlineGroupBy,omitempty"`
 }
 
 func NewExternalSource() *ExternalSource {
-  return &ExternalSource{}
+	return &ExternalSource{}
 }
 
 var ExternalSource_Metadata_DEFAULT *MetaData
+
 func (p *ExternalSource) GetMetadata() *MetaData {
-  if !p.IsSetMetadata() {
-    return ExternalSource_Metadata_DEFAULT
-  }
-return p.Metadata
+	if !p.IsSetMetadata() {
+		return ExternalSource_Metadata_DEFAULT
+	}
+	return p.Metadata
 }
+
 var ExternalSource_KeySchema_DEFAULT *TDataType
+
 func (p *ExternalSource) GetKeySchema() *TDataType {
-  if !p.IsSetKeySchema() {
-    return ExternalSource_KeySchema_DEFAULT
-  }
-return p.KeySchema
+	if !p.IsSetKeySchema() {
+		return ExternalSource_KeySchema_DEFAULT
+	}
+	return p.KeySchema
 }
+
 var ExternalSource_ValueSchema_DEFAULT *TDataType
+
 func (p *ExternalSource) GetValueSchema() *TDataType {
-  if !p.IsSetValueSchema() {
-    return ExternalSource_ValueSchema_DEFAULT
-  }
-return p.ValueSchema
+	if !p.IsSetValueSchema() {
+		return ExternalSource_ValueSchema_DEFAULT
+	}
+	return p.ValueSchema
 }
+
 var ExternalSource_FactoryConfig_DEFAULT *ExternalSourceFactoryConfig
+
 func (p *ExternalSource) GetFactoryConfig() *ExternalSourceFactoryConfig {
-  if !p.IsSetFactoryConfig() {
-    return ExternalSource_FactoryConfig_DEFAULT
-  }
-return p.FactoryConfig
+	if !p.IsSetFactoryConfig() {
+		return ExternalSource_FactoryConfig_DEFAULT
+	}
+	return p.FactoryConfig
 }
+
 var ExternalSource_OfflineGroupBy_DEFAULT *GroupBy
+
 func (p *ExternalSource) GetOfflineGroupBy() *GroupBy {
-  if !p.IsSetOfflineGroupBy() {
-    return ExternalSource_OfflineGroupBy_DEFAULT
-  }
-return p.OfflineGroupBy
+	if !p.IsSetOfflineGroupBy() {
+		return ExternalSource_OfflineGroupBy_DEFAULT
+	}
+	return p.OfflineGroupBy
 }
 func (p *ExternalSource) IsSetMetadata() bool {
-  return p.Metadata != nil
+	return p.Metadata != nil
 }
 
 func (p *ExternalSource) IsSetKeySchema() bool {
-  return p.KeySchema != nil
+	return p.KeySchema != nil
 }
 
 func (p *ExternalSource) IsSetValueSchema() bool {
-  return p.ValueSchema != nil
+	return p.ValueSchema != nil
 }
 
 func (p *ExternalSource) IsSetFactoryConfig() bool {
-  return p.FactoryConfig != nil
+	return p.FactoryConfig != nil
 }
 
 func (p *ExternalSource) IsSetOfflineGroupBy() bool {
-  return p.OfflineGroupBy != nil
+	return p.OfflineGroupBy != nil
 }
 
 func (p *ExternalSource) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 5:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField5(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *ExternalSource)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Metadata = &MetaData{}
-  if err := p.Metadata.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Metadata), err)
-  }
-  return nil
+func (p *ExternalSource) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Metadata = &MetaData{}
+	if err := p.Metadata.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Metadata), err)
+	}
+	return nil
 }
 
-func (p *ExternalSource)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  p.KeySchema = &TDataType{}
-  if err := p.KeySchema.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.KeySchema), err)
-  }
-  return nil
+func (p *ExternalSource) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	p.KeySchema = &TDataType{}
+	if err := p.KeySchema.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.KeySchema), err)
+	}
+	return nil
 }
 
-func (p *ExternalSource)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  p.ValueSchema = &TDataType{}
-  if err := p.ValueSchema.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.ValueSchema), err)
-  }
-  return nil
+func (p *ExternalSource) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	p.ValueSchema = &TDataType{}
+	if err := p.ValueSchema.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.ValueSchema), err)
+	}
+	return nil
 }
 
-func (p *ExternalSource)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  p.FactoryConfig = &ExternalSourceFactoryConfig{}
-  if err := p.FactoryConfig.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.FactoryConfig), err)
-  }
-  return nil
+func (p *ExternalSource) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	p.FactoryConfig = &ExternalSourceFactoryConfig{}
+	if err := p.FactoryConfig.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.FactoryConfig), err)
+	}
+	return nil
 }
 
-func (p *ExternalSource)  ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
-  p.OfflineGroupBy = &GroupBy{}
-  if err := p.OfflineGroupBy.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.OfflineGroupBy), err)
-  }
-  return nil
+func (p *ExternalSource) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	p.OfflineGroupBy = &GroupBy{}
+	if err := p.OfflineGroupBy.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.OfflineGroupBy), err)
+	}
+	return nil
 }
 
 func (p *ExternalSource) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "ExternalSource"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-    if err := p.writeField5(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "ExternalSource"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *ExternalSource) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetMetadata() {
-    if err := oprot.WriteFieldBegin(ctx, "metadata", thrift.STRUCT, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:metadata: ", p), err) }
-    if err := p.Metadata.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Metadata), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:metadata: ", p), err) }
-  }
-  return err
+	if p.IsSetMetadata() {
+		if err := oprot.WriteFieldBegin(ctx, "metadata", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:metadata: ", p), err)
+		}
+		if err := p.Metadata.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Metadata), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:metadata: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ExternalSource) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetKeySchema() {
-    if err := oprot.WriteFieldBegin(ctx, "keySchema", thrift.STRUCT, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:keySchema: ", p), err) }
-    if err := p.KeySchema.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.KeySchema), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:keySchema: ", p), err) }
-  }
-  return err
+	if p.IsSetKeySchema() {
+		if err := oprot.WriteFieldBegin(ctx, "keySchema", thrift.STRUCT, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:keySchema: ", p), err)
+		}
+		if err := p.KeySchema.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.KeySchema), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:keySchema: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ExternalSource) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetValueSchema() {
-    if err := oprot.WriteFieldBegin(ctx, "valueSchema", thrift.STRUCT, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:valueSchema: ", p), err) }
-    if err := p.ValueSchema.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.ValueSchema), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:valueSchema: ", p), err) }
-  }
-  return err
+	if p.IsSetValueSchema() {
+		if err := oprot.WriteFieldBegin(ctx, "valueSchema", thrift.STRUCT, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:valueSchema: ", p), err)
+		}
+		if err := p.ValueSchema.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.ValueSchema), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:valueSchema: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ExternalSource) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetFactoryConfig() {
-    if err := oprot.WriteFieldBegin(ctx, "factoryConfig", thrift.STRUCT, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:factoryConfig: ", p), err) }
-    if err := p.FactoryConfig.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.FactoryConfig), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:factoryConfig: ", p), err) }
-  }
-  return err
+	if p.IsSetFactoryConfig() {
+		if err := oprot.WriteFieldBegin(ctx, "factoryConfig", thrift.STRUCT, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:factoryConfig: ", p), err)
+		}
+		if err := p.FactoryConfig.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.FactoryConfig), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:factoryConfig: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ExternalSource) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetOfflineGroupBy() {
-    if err := oprot.WriteFieldBegin(ctx, "offlineGroupBy", thrift.STRUCT, 5); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:offlineGroupBy: ", p), err) }
-    if err := p.OfflineGroupBy.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.OfflineGroupBy), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 5:offlineGroupBy: ", p), err) }
-  }
-  return err
+	if p.IsSetOfflineGroupBy() {
+		if err := oprot.WriteFieldBegin(ctx, "offlineGroupBy", thrift.STRUCT, 5); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:offlineGroupBy: ", p), err)
+		}
+		if err := p.OfflineGroupBy.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.OfflineGroupBy), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 5:offlineGroupBy: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ExternalSource) Equals(other *ExternalSource) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if !p.Metadata.Equals(other.Metadata) { return false }
-  if !p.KeySchema.Equals(other.KeySchema) { return false }
-  if !p.ValueSchema.Equals(other.ValueSchema) { return false }
-  if !p.FactoryConfig.Equals(other.FactoryConfig) { return false }
-  if !p.OfflineGroupBy.Equals(other.OfflineGroupBy) { return false }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Metadata.Equals(other.Metadata) {
+		return false
+	}
+	if !p.KeySchema.Equals(other.KeySchema) {
+		return false
+	}
+	if !p.ValueSchema.Equals(other.ValueSchema) {
+		return false
+	}
+	if !p.FactoryConfig.Equals(other.FactoryConfig) {
+		return false
+	}
+	if !p.OfflineGroupBy.Equals(other.OfflineGroupBy) {
+		return false
+	}
+	return true
 }
 
 func (p *ExternalSource) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("ExternalSource(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExternalSource(%+v)", *p)
 }
 
 // Attributes:
-//  - Join
-//  - Query
+//   - Join
+//   - Query
 type JoinSource struct {
-  Join *Join `thrift:"join,1" db:"join" json:"join,omitempty"`
-  Query *Query `thrift:"query,2" db:"query" json:"query,omitempty"`
+	Join  *Join  `thrift:"join,1" db:"join" json:"join,omitempty"`
+	Query *Query `thrift:"query,2" db:"query" json:"query,omitempty"`
 }
 
 func NewJoinSource() *JoinSource {
-  return &JoinSource{}
+	return &JoinSource{}
 }
 
 var JoinSource_Join_DEFAULT *Join
+
 func (p *JoinSource) GetJoin() *Join {
-  if !p.IsSetJoin() {
-    return JoinSource_Join_DEFAULT
-  }
-return p.Join
+	if !p.IsSetJoin() {
+		return JoinSource_Join_DEFAULT
+	}
+	return p.Join
 }
+
 var JoinSource_Query_DEFAULT *Query
+
 func (p *JoinSource) GetQuery() *Query {
-  if !p.IsSetQuery() {
-    return JoinSource_Query_DEFAULT
-  }
-return p.Query
+	if !p.IsSetQuery() {
+		return JoinSource_Query_DEFAULT
+	}
+	return p.Query
 }
 func (p *JoinSource) IsSetJoin() bool {
-  return p.Join != nil
+	return p.Join != nil
 }
 
 func (p *JoinSource) IsSetQuery() bool {
-  return p.Query != nil
+	return p.Query != nil
 }
 
 func (p *JoinSource) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *JoinSource)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Join = &Join{}
-  if err := p.Join.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Join), err)
-  }
-  return nil
+func (p *JoinSource) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Join = &Join{}
+	if err := p.Join.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Join), err)
+	}
+	return nil
 }
 
-func (p *JoinSource)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Query = &Query{}
-  if err := p.Query.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Query), err)
-  }
-  return nil
+func (p *JoinSource) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Query = &Query{}
+	if err := p.Query.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Query), err)
+	}
+	return nil
 }
 
 func (p *JoinSource) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "JoinSource"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "JoinSource"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *JoinSource) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetJoin() {
-    if err := oprot.WriteFieldBegin(ctx, "join", thrift.STRUCT, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:join: ", p), err) }
-    if err := p.Join.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Join), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:join: ", p), err) }
-  }
-  return err
+	if p.IsSetJoin() {
+		if err := oprot.WriteFieldBegin(ctx, "join", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:join: ", p), err)
+		}
+		if err := p.Join.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Join), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:join: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *JoinSource) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetQuery() {
-    if err := oprot.WriteFieldBegin(ctx, "query", thrift.STRUCT, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:query: ", p), err) }
-    if err := p.Query.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Query), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:query: ", p), err) }
-  }
-  return err
+	if p.IsSetQuery() {
+		if err := oprot.WriteFieldBegin(ctx, "query", thrift.STRUCT, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:query: ", p), err)
+		}
+		if err := p.Query.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Query), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:query: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *JoinSource) Equals(other *JoinSource) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if !p.Join.Equals(other.Join) { return false }
-  if !p.Query.Equals(other.Query) { return false }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Join.Equals(other.Join) {
+		return false
+	}
+	if !p.Query.Equals(other.Query) {
+		return false
+	}
+	return true
 }
 
 func (p *JoinSource) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("JoinSource(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("JoinSource(%+v)", *p)
 }
 
 // Attributes:
-//  - Events
-//  - Entities
-//  - JoinSource
+//   - Events
+//   - Entities
+//   - JoinSource
 type Source struct {
-  Events *EventSource `thrift:"events,1" db:"events" json:"events,omitempty"`
-  Entities *EntitySource `thrift:"entities,2" db:"entities" json:"entities,omitempty"`
-  JoinSource *JoinSource `thrift:"joinSource,3" db:"joinSource" json:"joinSource,omitempty"`
+	Events     *EventSource  `thrift:"events,1" db:"events" json:"events,omitempty"`
+	Entities   *EntitySource `thrift:"entities,2" db:"entities" json:"entities,omitempty"`
+	JoinSource *JoinSource   `thrift:"joinSource,3" db:"joinSource" json:"joinSource,omitempty"`
 }
 
 func NewSource() *Source {
-  return &Source{}
+	return &Source{}
 }
 
 var Source_Events_DEFAULT *EventSource
+
 func (p *Source) GetEvents() *EventSource {
-  if !p.IsSetEvents() {
-    return Source_Events_DEFAULT
-  }
-return p.Events
+	if !p.IsSetEvents() {
+		return Source_Events_DEFAULT
+	}
+	return p.Events
 }
+
 var Source_Entities_DEFAULT *EntitySource
+
 func (p *Source) GetEntities() *EntitySource {
-  if !p.IsSetEntities() {
-    return Source_Entities_DEFAULT
-  }
-return p.Entities
+	if !p.IsSetEntities() {
+		return Source_Entities_DEFAULT
+	}
+	return p.Entities
 }
+
 var Source_JoinSource_DEFAULT *JoinSource
+
 func (p *Source) GetJoinSource() *JoinSource {
-  if !p.IsSetJoinSource() {
-    return Source_JoinSource_DEFAULT
-  }
-return p.JoinSource
+	if !p.IsSetJoinSource() {
+		return Source_JoinSource_DEFAULT
+	}
+	return p.JoinSource
 }
 func (p *Source) CountSetFieldsSource() int {
-  count := 0
-  if (p.IsSetEvents()) {
-    count++
-  }
-  if (p.IsSetEntities()) {
-    count++
-  }
-  if (p.IsSetJoinSource()) {
-    count++
-  }
-  return count
+	count := 0
+	if p.IsSetEvents() {
+		count++
+	}
+	if p.IsSetEntities() {
+		count++
+	}
+	if p.IsSetJoinSource() {
+		count++
+	}
+	return count
 
 }
 
 func (p *Source) IsSetEvents() bool {
-  return p.Events != nil
+	return p.Events != nil
 }
 
 func (p *Source) IsSetEntities() bool {
-  return p.Entities != nil
+	return p.Entities != nil
 }
 
 func (p *Source) IsSetJoinSource() bool {
-  return p.JoinSource != nil
+	return p.JoinSource != nil
 }
 
 func (p *Source) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *Source)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Events = &EventSource{}
-  if err := p.Events.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Events), err)
-  }
-  return nil
+func (p *Source) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Events = &EventSource{}
+	if err := p.Events.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Events), err)
+	}
+	return nil
 }
 
-func (p *Source)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Entities = &EntitySource{}
-  if err := p.Entities.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Entities), err)
-  }
-  return nil
+func (p *Source) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Entities = &EntitySource{}
+	if err := p.Entities.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Entities), err)
+	}
+	return nil
 }
 
-func (p *Source)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  p.JoinSource = &JoinSource{}
-  if err := p.JoinSource.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.JoinSource), err)
-  }
-  return nil
+func (p *Source) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	p.JoinSource = &JoinSource{}
+	if err := p.JoinSource.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.JoinSource), err)
+	}
+	return nil
 }
 
 func (p *Source) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if c := p.CountSetFieldsSource(); c != 1 {
-    return fmt.Errorf("%T write union: exactly one field must be set (%d set)", p, c)
-  }
-  if err := oprot.WriteStructBegin(ctx, "Source"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if c := p.CountSetFieldsSource(); c != 1 {
+		return fmt.Errorf("%T write union: exactly one field must be set (%d set)", p, c)
+	}
+	if err := oprot.WriteStructBegin(ctx, "Source"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *Source) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetEvents() {
-    if err := oprot.WriteFieldBegin(ctx, "events", thrift.STRUCT, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:events: ", p), err) }
-    if err := p.Events.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Events), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:events: ", p), err) }
-  }
-  return err
+	if p.IsSetEvents() {
+		if err := oprot.WriteFieldBegin(ctx, "events", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:events: ", p), err)
+		}
+		if err := p.Events.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Events), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:events: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Source) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetEntities() {
-    if err := oprot.WriteFieldBegin(ctx, "entities", thrift.STRUCT, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:entities: ", p), err) }
-    if err := p.Entities.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Entities), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:entities: ", p), err) }
-  }
-  return err
+	if p.IsSetEntities() {
+		if err := oprot.WriteFieldBegin(ctx, "entities", thrift.STRUCT, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:entities: ", p), err)
+		}
+		if err := p.Entities.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Entities), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:entities: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Source) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetJoinSource() {
-    if err := oprot.WriteFieldBegin(ctx, "joinSource", thrift.STRUCT, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:joinSource: ", p), err) }
-    if err := p.JoinSource.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.JoinSource), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:joinSource: ", p), err) }
-  }
-  return err
+	if p.IsSetJoinSource() {
+		if err := oprot.WriteFieldBegin(ctx, "joinSource", thrift.STRUCT, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:joinSource: ", p), err)
+		}
+		if err := p.JoinSource.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.JoinSource), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:joinSource: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Source) Equals(other *Source) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if !p.Events.Equals(other.Events) { return false }
-  if !p.Entities.Equals(other.Entities) { return false }
-  if !p.JoinSource.Equals(other.JoinSource) { return false }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Events.Equals(other.Events) {
+		return false
+	}
+	if !p.Entities.Equals(other.Entities) {
+		return false
+	}
+	if !p.JoinSource.Equals(other.JoinSource) {
+		return false
+	}
+	return true
 }
 
 func (p *Source) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("Source(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Source(%+v)", *p)
 }
 
 // Attributes:
-//  - Length
-//  - TimeUnit
+//   - Length
+//   - TimeUnit
 type Window struct {
-  Length int32 `thrift:"length,1" db:"length" json:"length"`
-  TimeUnit TimeUnit `thrift:"timeUnit,2" db:"timeUnit" json:"timeUnit"`
+	Length   int32    `thrift:"length,1" db:"length" json:"length"`
+	TimeUnit TimeUnit `thrift:"timeUnit,2" db:"timeUnit" json:"timeUnit"`
 }
 
 func NewWindow() *Window {
-  return &Window{}
+	return &Window{}
 }
 
-
 func (p *Window) GetLength() int32 {
-  return p.Length
+	return p.Length
 }
 
 func (p *Window) GetTimeUnit() TimeUnit {
-  return p.TimeUnit
+	return p.TimeUnit
 }
 func (p *Window) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.I32 {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.I32 {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *Window)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI32(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.Length = v
-}
-  return nil
+func (p *Window) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.Length = v
+	}
+	return nil
 }
 
-func (p *Window)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI32(ctx); err != nil {
-  return thrift.PrependError("error reading field 2: ", err)
-} else {
-  temp := TimeUnit(v)
-  p.TimeUnit = temp
-}
-  return nil
+func (p *Window) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		temp := TimeUnit(v)
+		p.TimeUnit = temp
+	}
+	return nil
 }
 
 func (p *Window) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "Window"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "Window"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *Window) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "length", thrift.I32, 1); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:length: ", p), err) }
-  if err := oprot.WriteI32(ctx, int32(p.Length)); err != nil {
-  return thrift.PrependError(fmt.Sprintf("%T.length (1) field write error: ", p), err) }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 1:length: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "length", thrift.I32, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:length: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.Length)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.length (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:length: ", p), err)
+	}
+	return err
 }
 
 func (p *Window) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "timeUnit", thrift.I32, 2); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:timeUnit: ", p), err) }
-  if err := oprot.WriteI32(ctx, int32(p.TimeUnit)); err != nil {
-  return thrift.PrependError(fmt.Sprintf("%T.timeUnit (2) field write error: ", p), err) }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 2:timeUnit: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "timeUnit", thrift.I32, 2); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:timeUnit: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.TimeUnit)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.timeUnit (2) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 2:timeUnit: ", p), err)
+	}
+	return err
 }
 
 func (p *Window) Equals(other *Window) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.Length != other.Length { return false }
-  if p.TimeUnit != other.TimeUnit { return false }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Length != other.Length {
+		return false
+	}
+	if p.TimeUnit != other.TimeUnit {
+		return false
+	}
+	return true
 }
 
 func (p *Window) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("Window(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Window(%+v)", *p)
 }
 
 // Attributes:
-//  - InputColumn
-//  - Operation
-//  - ArgMap
-//  - Windows
-//  - Buckets
-//  - ElementWise
+//   - InputColumn
+//   - Operation
+//   - ArgMap
+//   - Windows
+//   - Buckets
+//   - ElementWise
 type Aggregation struct {
-  InputColumn *string `thrift:"inputColumn,1" db:"inputColumn" json:"inputColumn,omitempty"`
-  Operation *Operation `thrift:"operation,2" db:"operation" json:"operation,omitempty"`
-  ArgMap map[string]string `thrift:"argMap,3" db:"argMap" json:"argMap,omitempty"`
-  Windows []*Window `thrift:"windows,4" db:"windows" json:"windows,omitempty"`
-  Buckets []string `thrift:"buckets,5" db:"buckets" json:"buckets,omitempty"`
-  ElementWise *bool `thrift:"elementWise,6" db:"elementWise" json:"elementWise,omitempty"`
+	InputColumn *string           `thrift:"inputColumn,1" db:"inputColumn" json:"inputColumn,omitempty"`
+	Operation   *Operation        `thrift:"operation,2" db:"operation" json:"operation,omitempty"`
+	ArgMap      map[string]string `thrift:"argMap,3" db:"argMap" json:"argMap,omitempty"`
+	Windows     []*Window         `thrift:"windows,4" db:"windows" json:"windows,omitempty"`
+	Buckets     []string          `thrift:"buckets,5" db:"buckets" json:"buckets,omitempty"`
+	ElementWise *bool             `thrift:"elementWise,6" db:"elementWise" json:"elementWise,omitempty"`
 }
 
 func NewAggregation() *Aggregation {
-  return &Aggregation{}
+	return &Aggregation{}
 }
 
 var Aggregation_InputColumn_DEFAULT string
+
 func (p *Aggregation) GetInputColumn() string {
-  if !p.IsSetInputColumn() {
-    return Aggregation_InputColumn_DEFAULT
-  }
-return *p.InputColumn
+	if !p.IsSetInputColumn() {
+		return Aggregation_InputColumn_DEFAULT
+	}
+	return *p.InputColumn
 }
+
 var Aggregation_Operation_DEFAULT Operation
+
 func (p *Aggregation) GetOperation() Operation {
-  if !p.IsSetOperation() {
-    return Aggregation_Operation_DEFAULT
-  }
-return *p.Operation
+	if !p.IsSetOperation() {
+		return Aggregation_Operation_DEFAULT
+	}
+	return *p.Operation
 }
+
 var Aggregation_ArgMap_DEFAULT map[string]string
 
 func (p *Aggregation) GetArgMap() map[string]string {
-  return p.ArgMap
+	return p.ArgMap
 }
+
 var Aggregation_Windows_DEFAULT []*Window
 
 func (p *Aggregation) GetWindows() []*Window {
-  return p.Windows
+	return p.Windows
 }
+
 var Aggregation_Buckets_DEFAULT []string
 
 func (p *Aggregation) GetBuckets() []string {
-  return p.Buckets
+	return p.Buckets
 }
+
 var Aggregation_ElementWise_DEFAULT bool
+
 func (p *Aggregation) GetElementWise() bool {
-  if !p.IsSetElementWise() {
-    return Aggregation_ElementWise_DEFAULT
-  }
-return *p.ElementWise
+	if !p.IsSetElementWise() {
+		return Aggregation_ElementWise_DEFAULT
+	}
+	return *p.ElementWise
 }
 func (p *Aggregation) IsSetInputColumn() bool {
-  return p.InputColumn != nil
+	return p.InputColumn != nil
 }
 
 func (p *Aggregation) IsSetOperation() bool {
-  return p.Operation != nil
+	return p.Operation != nil
 }
 
 func (p *Aggregation) IsSetArgMap() bool {
-  return p.ArgMap != nil
+	return p.ArgMap != nil
 }
 
 func (p *Aggregation) IsSetWindows() bool {
-  return p.Windows != nil
+	return p.Windows != nil
 }
 
 func (p *Aggregation) IsSetBuckets() bool {
-  return p.Buckets != nil
+	return p.Buckets != nil
 }
 
 func (p *Aggregation) IsSetElementWise() bool {
-  return p.ElementWise != nil
+	return p.ElementWise != nil
 }
 
 func (p *Aggregation) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.I32 {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.MAP {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 5:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField5(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 6:
-      if fieldTypeId == thrift.BOOL {
-        if err := p.ReadField6(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
-}
-
-func (p *Aggregation)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.InputColumn = &v
-}
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.MAP {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 6:
+			if fieldTypeId == thrift.BOOL {
+				if err := p.ReadField6(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *Aggregation)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI32(ctx); err != nil {
-  return thrift.PrependError("error reading field 2: ", err)
-} else {
-  temp := Operation(v)
-  p.Operation = &temp
-}
-  return nil
-}
-
-func (p *Aggregation)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  _, _, size, err := iprot.ReadMapBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading map begin: ", err)
-  }
-  tMap := make(map[string]string, size)
-  p.ArgMap =  tMap
-  for i := 0; i < size; i ++ {
-var _key12 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _key12 = v
-}
-var _val13 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _val13 = v
-}
-    p.ArgMap[_key12] = _val13
-  }
-  if err := iprot.ReadMapEnd(ctx); err != nil {
-    return thrift.PrependError("error reading map end: ", err)
-  }
-  return nil
+func (p *Aggregation) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.InputColumn = &v
+	}
+	return nil
 }
 
-func (p *Aggregation)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]*Window, 0, size)
-  p.Windows =  tSlice
-  for i := 0; i < size; i ++ {
-    _elem14 := &Window{}
-    if err := _elem14.Read(ctx, iprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem14), err)
-    }
-    p.Windows = append(p.Windows, _elem14)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *Aggregation) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		temp := Operation(v)
+		p.Operation = &temp
+	}
+	return nil
 }
 
-func (p *Aggregation)  ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]string, 0, size)
-  p.Buckets =  tSlice
-  for i := 0; i < size; i ++ {
-var _elem15 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _elem15 = v
-}
-    p.Buckets = append(p.Buckets, _elem15)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *Aggregation) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	_, _, size, err := iprot.ReadMapBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading map begin: ", err)
+	}
+	tMap := make(map[string]string, size)
+	p.ArgMap = tMap
+	for i := 0; i < size; i++ {
+		var _key12 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_key12 = v
+		}
+		var _val13 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_val13 = v
+		}
+		p.ArgMap[_key12] = _val13
+	}
+	if err := iprot.ReadMapEnd(ctx); err != nil {
+		return thrift.PrependError("error reading map end: ", err)
+	}
+	return nil
 }
 
-func (p *Aggregation)  ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadBool(ctx); err != nil {
-  return thrift.PrependError("error reading field 6: ", err)
-} else {
-  p.ElementWise = &v
+func (p *Aggregation) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*Window, 0, size)
+	p.Windows = tSlice
+	for i := 0; i < size; i++ {
+		_elem14 := &Window{}
+		if err := _elem14.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem14), err)
+		}
+		p.Windows = append(p.Windows, _elem14)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
-  return nil
+
+func (p *Aggregation) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]string, 0, size)
+	p.Buckets = tSlice
+	for i := 0; i < size; i++ {
+		var _elem15 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_elem15 = v
+		}
+		p.Buckets = append(p.Buckets, _elem15)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
+}
+
+func (p *Aggregation) ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBool(ctx); err != nil {
+		return thrift.PrependError("error reading field 6: ", err)
+	} else {
+		p.ElementWise = &v
+	}
+	return nil
 }
 
 func (p *Aggregation) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "Aggregation"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-    if err := p.writeField5(ctx, oprot); err != nil { return err }
-    if err := p.writeField6(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "Aggregation"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField6(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *Aggregation) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetInputColumn() {
-    if err := oprot.WriteFieldBegin(ctx, "inputColumn", thrift.STRING, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:inputColumn: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.InputColumn)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.inputColumn (1) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:inputColumn: ", p), err) }
-  }
-  return err
+	if p.IsSetInputColumn() {
+		if err := oprot.WriteFieldBegin(ctx, "inputColumn", thrift.STRING, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:inputColumn: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.InputColumn)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.inputColumn (1) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:inputColumn: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Aggregation) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetOperation() {
-    if err := oprot.WriteFieldBegin(ctx, "operation", thrift.I32, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:operation: ", p), err) }
-    if err := oprot.WriteI32(ctx, int32(*p.Operation)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.operation (2) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:operation: ", p), err) }
-  }
-  return err
+	if p.IsSetOperation() {
+		if err := oprot.WriteFieldBegin(ctx, "operation", thrift.I32, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:operation: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.Operation)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.operation (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:operation: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Aggregation) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetArgMap() {
-    if err := oprot.WriteFieldBegin(ctx, "argMap", thrift.MAP, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:argMap: ", p), err) }
-    if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.ArgMap)); err != nil {
-      return thrift.PrependError("error writing map begin: ", err)
-    }
-    for k, v := range p.ArgMap {
-      if err := oprot.WriteString(ctx, string(k)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteMapEnd(ctx); err != nil {
-      return thrift.PrependError("error writing map end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:argMap: ", p), err) }
-  }
-  return err
+	if p.IsSetArgMap() {
+		if err := oprot.WriteFieldBegin(ctx, "argMap", thrift.MAP, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:argMap: ", p), err)
+		}
+		if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.ArgMap)); err != nil {
+			return thrift.PrependError("error writing map begin: ", err)
+		}
+		for k, v := range p.ArgMap {
+			if err := oprot.WriteString(ctx, string(k)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteMapEnd(ctx); err != nil {
+			return thrift.PrependError("error writing map end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:argMap: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Aggregation) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetWindows() {
-    if err := oprot.WriteFieldBegin(ctx, "windows", thrift.LIST, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:windows: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Windows)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.Windows {
-      if err := v.Write(ctx, oprot); err != nil {
-        return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
-      }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:windows: ", p), err) }
-  }
-  return err
+	if p.IsSetWindows() {
+		if err := oprot.WriteFieldBegin(ctx, "windows", thrift.LIST, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:windows: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Windows)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Windows {
+			if err := v.Write(ctx, oprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:windows: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Aggregation) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetBuckets() {
-    if err := oprot.WriteFieldBegin(ctx, "buckets", thrift.LIST, 5); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:buckets: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.Buckets)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.Buckets {
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 5:buckets: ", p), err) }
-  }
-  return err
+	if p.IsSetBuckets() {
+		if err := oprot.WriteFieldBegin(ctx, "buckets", thrift.LIST, 5); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:buckets: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.Buckets)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Buckets {
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 5:buckets: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Aggregation) writeField6(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetElementWise() {
-    if err := oprot.WriteFieldBegin(ctx, "elementWise", thrift.BOOL, 6); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:elementWise: ", p), err) }
-    if err := oprot.WriteBool(ctx, bool(*p.ElementWise)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.elementWise (6) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 6:elementWise: ", p), err) }
-  }
-  return err
+	if p.IsSetElementWise() {
+		if err := oprot.WriteFieldBegin(ctx, "elementWise", thrift.BOOL, 6); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:elementWise: ", p), err)
+		}
+		if err := oprot.WriteBool(ctx, bool(*p.ElementWise)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.elementWise (6) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 6:elementWise: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Aggregation) Equals(other *Aggregation) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.InputColumn != other.InputColumn {
-    if p.InputColumn == nil || other.InputColumn == nil {
-      return false
-    }
-    if (*p.InputColumn) != (*other.InputColumn) { return false }
-  }
-  if p.Operation != other.Operation {
-    if p.Operation == nil || other.Operation == nil {
-      return false
-    }
-    if (*p.Operation) != (*other.Operation) { return false }
-  }
-  if len(p.ArgMap) != len(other.ArgMap) { return false }
-  for k, _tgt := range p.ArgMap {
-    _src16 := other.ArgMap[k]
-    if _tgt != _src16 { return false }
-  }
-  if len(p.Windows) != len(other.Windows) { return false }
-  for i, _tgt := range p.Windows {
-    _src17 := other.Windows[i]
-    if !_tgt.Equals(_src17) { return false }
-  }
-  if len(p.Buckets) != len(other.Buckets) { return false }
-  for i, _tgt := range p.Buckets {
-    _src18 := other.Buckets[i]
-    if _tgt != _src18 { return false }
-  }
-  if p.ElementWise != other.ElementWise {
-    if p.ElementWise == nil || other.ElementWise == nil {
-      return false
-    }
-    if (*p.ElementWise) != (*other.ElementWise) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.InputColumn != other.InputColumn {
+		if p.InputColumn == nil || other.InputColumn == nil {
+			return false
+		}
+		if (*p.InputColumn) != (*other.InputColumn) {
+			return false
+		}
+	}
+	if p.Operation != other.Operation {
+		if p.Operation == nil || other.Operation == nil {
+			return false
+		}
+		if (*p.Operation) != (*other.Operation) {
+			return false
+		}
+	}
+	if len(p.ArgMap) != len(other.ArgMap) {
+		return false
+	}
+	for k, _tgt := range p.ArgMap {
+		_src16 := other.ArgMap[k]
+		if _tgt != _src16 {
+			return false
+		}
+	}
+	if len(p.Windows) != len(other.Windows) {
+		return false
+	}
+	for i, _tgt := range p.Windows {
+		_src17 := other.Windows[i]
+		if !_tgt.Equals(_src17) {
+			return false
+		}
+	}
+	if len(p.Buckets) != len(other.Buckets) {
+		return false
+	}
+	for i, _tgt := range p.Buckets {
+		_src18 := other.Buckets[i]
+		if _tgt != _src18 {
+			return false
+		}
+	}
+	if p.ElementWise != other.ElementWise {
+		if p.ElementWise == nil || other.ElementWise == nil {
+			return false
+		}
+		if (*p.ElementWise) != (*other.ElementWise) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *Aggregation) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("Aggregation(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Aggregation(%+v)", *p)
 }
 
 // Attributes:
-//  - InputColumn
-//  - Operation
-//  - ArgMap
-//  - Window
-//  - Bucket
-//  - ElementWise
+//   - InputColumn
+//   - Operation
+//   - ArgMap
+//   - Window
+//   - Bucket
+//   - ElementWise
 type AggregationPart struct {
-  InputColumn *string `thrift:"inputColumn,1" db:"inputColumn" json:"inputColumn,omitempty"`
-  Operation *Operation `thrift:"operation,2" db:"operation" json:"operation,omitempty"`
-  ArgMap map[string]string `thrift:"argMap,3" db:"argMap" json:"argMap,omitempty"`
-  Window *Window `thrift:"window,4" db:"window" json:"window,omitempty"`
-  Bucket *string `thrift:"bucket,5" db:"bucket" json:"bucket,omitempty"`
-  ElementWise *bool `thrift:"elementWise,6" db:"elementWise" json:"elementWise,omitempty"`
+	InputColumn *string           `thrift:"inputColumn,1" db:"inputColumn" json:"inputColumn,omitempty"`
+	Operation   *Operation        `thrift:"operation,2" db:"operation" json:"operation,omitempty"`
+	ArgMap      map[string]string `thrift:"argMap,3" db:"argMap" json:"argMap,omitempty"`
+	Window      *Window           `thrift:"window,4" db:"window" json:"window,omitempty"`
+	Bucket      *string           `thrift:"bucket,5" db:"bucket" json:"bucket,omitempty"`
+	ElementWise *bool             `thrift:"elementWise,6" db:"elementWise" json:"elementWise,omitempty"`
 }
 
 func NewAggregationPart() *AggregationPart {
-  return &AggregationPart{}
+	return &AggregationPart{}
 }
 
 var AggregationPart_InputColumn_DEFAULT string
+
 func (p *AggregationPart) GetInputColumn() string {
-  if !p.IsSetInputColumn() {
-    return AggregationPart_InputColumn_DEFAULT
-  }
-return *p.InputColumn
+	if !p.IsSetInputColumn() {
+		return AggregationPart_InputColumn_DEFAULT
+	}
+	return *p.InputColumn
 }
+
 var AggregationPart_Operation_DEFAULT Operation
+
 func (p *AggregationPart) GetOperation() Operation {
-  if !p.IsSetOperation() {
-    return AggregationPart_Operation_DEFAULT
-  }
-return *p.Operation
+	if !p.IsSetOperation() {
+		return AggregationPart_Operation_DEFAULT
+	}
+	return *p.Operation
 }
+
 var AggregationPart_ArgMap_DEFAULT map[string]string
 
 func (p *AggregationPart) GetArgMap() map[string]string {
-  return p.ArgMap
+	return p.ArgMap
 }
+
 var AggregationPart_Window_DEFAULT *Window
+
 func (p *AggregationPart) GetWindow() *Window {
-  if !p.IsSetWindow() {
-    return AggregationPart_Window_DEFAULT
-  }
-return p.Window
+	if !p.IsSetWindow() {
+		return AggregationPart_Window_DEFAULT
+	}
+	return p.Window
 }
+
 var AggregationPart_Bucket_DEFAULT string
+
 func (p *AggregationPart) GetBucket() string {
-  if !p.IsSetBucket() {
-    return AggregationPart_Bucket_DEFAULT
-  }
-return *p.Bucket
+	if !p.IsSetBucket() {
+		return AggregationPart_Bucket_DEFAULT
+	}
+	return *p.Bucket
 }
+
 var AggregationPart_ElementWise_DEFAULT bool
+
 func (p *AggregationPart) GetElementWise() bool {
-  if !p.IsSetElementWise() {
-    return AggregationPart_ElementWise_DEFAULT
-  }
-return *p.ElementWise
+	if !p.IsSetElementWise() {
+		return AggregationPart_ElementWise_DEFAULT
+	}
+	return *p.ElementWise
 }
 func (p *AggregationPart) IsSetInputColumn() bool {
-  return p.InputColumn != nil
+	return p.InputColumn != nil
 }
 
 func (p *AggregationPart) IsSetOperation() bool {
-  return p.Operation != nil
+	return p.Operation != nil
 }
 
 func (p *AggregationPart) IsSetArgMap() bool {
-  return p.ArgMap != nil
+	return p.ArgMap != nil
 }
 
 func (p *AggregationPart) IsSetWindow() bool {
-  return p.Window != nil
+	return p.Window != nil
 }
 
 func (p *AggregationPart) IsSetBucket() bool {
-  return p.Bucket != nil
+	return p.Bucket != nil
 }
 
 func (p *AggregationPart) IsSetElementWise() bool {
-  return p.ElementWise != nil
+	return p.ElementWise != nil
 }
 
 func (p *AggregationPart) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.I32 {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.MAP {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 5:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField5(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 6:
-      if fieldTypeId == thrift.BOOL {
-        if err := p.ReadField6(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
-}
-
-func (p *AggregationPart)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.InputColumn = &v
-}
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.MAP {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 6:
+			if fieldTypeId == thrift.BOOL {
+				if err := p.ReadField6(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *AggregationPart)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI32(ctx); err != nil {
-  return thrift.PrependError("error reading field 2: ", err)
-} else {
-  temp := Operation(v)
-  p.Operation = &temp
-}
-  return nil
-}
-
-func (p *AggregationPart)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  _, _, size, err := iprot.ReadMapBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading map begin: ", err)
-  }
-  tMap := make(map[string]string, size)
-  p.ArgMap =  tMap
-  for i := 0; i < size; i ++ {
-var _key19 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _key19 = v
-}
-var _val20 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _val20 = v
-}
-    p.ArgMap[_key19] = _val20
-  }
-  if err := iprot.ReadMapEnd(ctx); err != nil {
-    return thrift.PrependError("error reading map end: ", err)
-  }
-  return nil
+func (p *AggregationPart) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.InputColumn = &v
+	}
+	return nil
 }
 
-func (p *AggregationPart)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Window = &Window{}
-  if err := p.Window.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Window), err)
-  }
-  return nil
+func (p *AggregationPart) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		temp := Operation(v)
+		p.Operation = &temp
+	}
+	return nil
 }
 
-func (p *AggregationPart)  ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 5: ", err)
-} else {
-  p.Bucket = &v
-}
-  return nil
+func (p *AggregationPart) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	_, _, size, err := iprot.ReadMapBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading map begin: ", err)
+	}
+	tMap := make(map[string]string, size)
+	p.ArgMap = tMap
+	for i := 0; i < size; i++ {
+		var _key19 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_key19 = v
+		}
+		var _val20 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_val20 = v
+		}
+		p.ArgMap[_key19] = _val20
+	}
+	if err := iprot.ReadMapEnd(ctx); err != nil {
+		return thrift.PrependError("error reading map end: ", err)
+	}
+	return nil
 }
 
-func (p *AggregationPart)  ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadBool(ctx); err != nil {
-  return thrift.PrependError("error reading field 6: ", err)
-} else {
-  p.ElementWise = &v
+func (p *AggregationPart) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Window = &Window{}
+	if err := p.Window.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Window), err)
+	}
+	return nil
 }
-  return nil
+
+func (p *AggregationPart) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 5: ", err)
+	} else {
+		p.Bucket = &v
+	}
+	return nil
+}
+
+func (p *AggregationPart) ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBool(ctx); err != nil {
+		return thrift.PrependError("error reading field 6: ", err)
+	} else {
+		p.ElementWise = &v
+	}
+	return nil
 }
 
 func (p *AggregationPart) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "AggregationPart"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-    if err := p.writeField5(ctx, oprot); err != nil { return err }
-    if err := p.writeField6(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "AggregationPart"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField6(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *AggregationPart) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetInputColumn() {
-    if err := oprot.WriteFieldBegin(ctx, "inputColumn", thrift.STRING, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:inputColumn: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.InputColumn)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.inputColumn (1) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:inputColumn: ", p), err) }
-  }
-  return err
+	if p.IsSetInputColumn() {
+		if err := oprot.WriteFieldBegin(ctx, "inputColumn", thrift.STRING, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:inputColumn: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.InputColumn)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.inputColumn (1) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:inputColumn: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *AggregationPart) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetOperation() {
-    if err := oprot.WriteFieldBegin(ctx, "operation", thrift.I32, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:operation: ", p), err) }
-    if err := oprot.WriteI32(ctx, int32(*p.Operation)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.operation (2) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:operation: ", p), err) }
-  }
-  return err
+	if p.IsSetOperation() {
+		if err := oprot.WriteFieldBegin(ctx, "operation", thrift.I32, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:operation: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.Operation)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.operation (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:operation: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *AggregationPart) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetArgMap() {
-    if err := oprot.WriteFieldBegin(ctx, "argMap", thrift.MAP, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:argMap: ", p), err) }
-    if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.ArgMap)); err != nil {
-      return thrift.PrependError("error writing map begin: ", err)
-    }
-    for k, v := range p.ArgMap {
-      if err := oprot.WriteString(ctx, string(k)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteMapEnd(ctx); err != nil {
-      return thrift.PrependError("error writing map end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:argMap: ", p), err) }
-  }
-  return err
+	if p.IsSetArgMap() {
+		if err := oprot.WriteFieldBegin(ctx, "argMap", thrift.MAP, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:argMap: ", p), err)
+		}
+		if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.ArgMap)); err != nil {
+			return thrift.PrependError("error writing map begin: ", err)
+		}
+		for k, v := range p.ArgMap {
+			if err := oprot.WriteString(ctx, string(k)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteMapEnd(ctx); err != nil {
+			return thrift.PrependError("error writing map end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:argMap: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *AggregationPart) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetWindow() {
-    if err := oprot.WriteFieldBegin(ctx, "window", thrift.STRUCT, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:window: ", p), err) }
-    if err := p.Window.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Window), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:window: ", p), err) }
-  }
-  return err
+	if p.IsSetWindow() {
+		if err := oprot.WriteFieldBegin(ctx, "window", thrift.STRUCT, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:window: ", p), err)
+		}
+		if err := p.Window.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Window), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:window: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *AggregationPart) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetBucket() {
-    if err := oprot.WriteFieldBegin(ctx, "bucket", thrift.STRING, 5); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:bucket: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Bucket)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.bucket (5) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 5:bucket: ", p), err) }
-  }
-  return err
+	if p.IsSetBucket() {
+		if err := oprot.WriteFieldBegin(ctx, "bucket", thrift.STRING, 5); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:bucket: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Bucket)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.bucket (5) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 5:bucket: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *AggregationPart) writeField6(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetElementWise() {
-    if err := oprot.WriteFieldBegin(ctx, "elementWise", thrift.BOOL, 6); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:elementWise: ", p), err) }
-    if err := oprot.WriteBool(ctx, bool(*p.ElementWise)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.elementWise (6) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 6:elementWise: ", p), err) }
-  }
-  return err
+	if p.IsSetElementWise() {
+		if err := oprot.WriteFieldBegin(ctx, "elementWise", thrift.BOOL, 6); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:elementWise: ", p), err)
+		}
+		if err := oprot.WriteBool(ctx, bool(*p.ElementWise)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.elementWise (6) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 6:elementWise: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *AggregationPart) Equals(other *AggregationPart) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.InputColumn != other.InputColumn {
-    if p.InputColumn == nil || other.InputColumn == nil {
-      return false
-    }
-    if (*p.InputColumn) != (*other.InputColumn) { return false }
-  }
-  if p.Operation != other.Operation {
-    if p.Operation == nil || other.Operation == nil {
-      return false
-    }
-    if (*p.Operation) != (*other.Operation) { return false }
-  }
-  if len(p.ArgMap) != len(other.ArgMap) { return false }
-  for k, _tgt := range p.ArgMap {
-    _src21 := other.ArgMap[k]
-    if _tgt != _src21 { return false }
-  }
-  if !p.Window.Equals(other.Window) { return false }
-  if p.Bucket != other.Bucket {
-    if p.Bucket == nil || other.Bucket == nil {
-      return false
-    }
-    if (*p.Bucket) != (*other.Bucket) { return false }
-  }
-  if p.ElementWise != other.ElementWise {
-    if p.ElementWise == nil || other.ElementWise == nil {
-      return false
-    }
-    if (*p.ElementWise) != (*other.ElementWise) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.InputColumn != other.InputColumn {
+		if p.InputColumn == nil || other.InputColumn == nil {
+			return false
+		}
+		if (*p.InputColumn) != (*other.InputColumn) {
+			return false
+		}
+	}
+	if p.Operation != other.Operation {
+		if p.Operation == nil || other.Operation == nil {
+			return false
+		}
+		if (*p.Operation) != (*other.Operation) {
+			return false
+		}
+	}
+	if len(p.ArgMap) != len(other.ArgMap) {
+		return false
+	}
+	for k, _tgt := range p.ArgMap {
+		_src21 := other.ArgMap[k]
+		if _tgt != _src21 {
+			return false
+		}
+	}
+	if !p.Window.Equals(other.Window) {
+		return false
+	}
+	if p.Bucket != other.Bucket {
+		if p.Bucket == nil || other.Bucket == nil {
+			return false
+		}
+		if (*p.Bucket) != (*other.Bucket) {
+			return false
+		}
+	}
+	if p.ElementWise != other.ElementWise {
+		if p.ElementWise == nil || other.ElementWise == nil {
+			return false
+		}
+		if (*p.ElementWise) != (*other.ElementWise) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *AggregationPart) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("AggregationPart(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AggregationPart(%+v)", *p)
 }
 
 // Attributes:
-//  - Name
-//  - Online
-//  - Production
-//  - CustomJson
-//  - Dependencies
-//  - TableProperties
-//  - OutputNamespace
-//  - Team
-//  - ModeToEnvMap
-//  - ConsistencyCheck
-//  - SamplePercent
-//  - OfflineSchedule
-//  - ConsistencySamplePercent
-//  - HistoricalBackfill
-//  - DeprecationDate
-//  - Description
+//   - Name
+//   - Online
+//   - Production
+//   - CustomJson
+//   - Dependencies
+//   - TableProperties
+//   - OutputNamespace
+//   - Team
+//   - ModeToEnvMap
+//   - ConsistencyCheck
+//   - SamplePercent
+//   - OfflineSchedule
+//   - ConsistencySamplePercent
+//   - HistoricalBackfill
+//   - DeprecationDate
+//   - Description
 type MetaData struct {
-  Name *string `thrift:"name,1" db:"name" json:"name,omitempty"`
-  Online *bool `thrift:"online,2" db:"online" json:"online,omitempty"`
-  Production *bool `thrift:"production,3" db:"production" json:"production,omitempty"`
-  CustomJson *string `thrift:"customJson,4" db:"customJson" json:"customJson,omitempty"`
-  Dependencies []string `thrift:"dependencies,5" db:"dependencies" json:"dependencies,omitempty"`
-  TableProperties map[string]string `thrift:"tableProperties,6" db:"tableProperties" json:"tableProperties,omitempty"`
-  OutputNamespace *string `thrift:"outputNamespace,7" db:"outputNamespace" json:"outputNamespace,omitempty"`
-  Team *string `thrift:"team,8" db:"team" json:"team,omitempty"`
-  ModeToEnvMap map[string]map[string]string `thrift:"modeToEnvMap,9" db:"modeToEnvMap" json:"modeToEnvMap,omitempty"`
-  ConsistencyCheck *bool `thrift:"consistencyCheck,10" db:"consistencyCheck" json:"consistencyCheck,omitempty"`
-  SamplePercent *float64 `thrift:"samplePercent,11" db:"samplePercent" json:"samplePercent,omitempty"`
-  OfflineSchedule *string `thrift:"offlineSchedule,12" db:"offlineSchedule" json:"offlineSchedule,omitempty"`
-  ConsistencySamplePercent *float64 `thrift:"consistencySamplePercent,13" db:"consistencySamplePercent" json:"consistencySamplePercent,omitempty"`
-  HistoricalBackfill *bool `thrift:"historicalBackfill,14" db:"historicalBackfill" json:"historicalBackfill,omitempty"`
-  DeprecationDate *string `thrift:"deprecationDate,15" db:"deprecationDate" json:"deprecationDate,omitempty"`
-  Description *string `thrift:"description,16" db:"description" json:"description,omitempty"`
+	Name                     *string                      `thrift:"name,1" db:"name" json:"name,omitempty"`
+	Online                   *bool                        `thrift:"online,2" db:"online" json:"online,omitempty"`
+	Production               *bool                        `thrift:"production,3" db:"production" json:"production,omitempty"`
+	CustomJson               *string                      `thrift:"customJson,4" db:"customJson" json:"customJson,omitempty"`
+	Dependencies             []string                     `thrift:"dependencies,5" db:"dependencies" json:"dependencies,omitempty"`
+	TableProperties          map[string]string            `thrift:"tableProperties,6" db:"tableProperties" json:"tableProperties,omitempty"`
+	OutputNamespace          *string                      `thrift:"outputNamespace,7" db:"outputNamespace" json:"outputNamespace,omitempty"`
+	Team                     *string                      `thrift:"team,8" db:"team" json:"team,omitempty"`
+	ModeToEnvMap             map[string]map[string]string `thrift:"modeToEnvMap,9" db:"modeToEnvMap" json:"modeToEnvMap,omitempty"`
+	ConsistencyCheck         *bool                        `thrift:"consistencyCheck,10" db:"consistencyCheck" json:"consistencyCheck,omitempty"`
+	SamplePercent            *float64                     `thrift:"samplePercent,11" db:"samplePercent" json:"samplePercent,omitempty"`
+	OfflineSchedule          *string                      `thrift:"offlineSchedule,12" db:"offlineSchedule" json:"offlineSchedule,omitempty"`
+	ConsistencySamplePercent *float64                     `thrift:"consistencySamplePercent,13" db:"consistencySamplePercent" json:"consistencySamplePercent,omitempty"`
+	HistoricalBackfill       *bool                        `thrift:"historicalBackfill,14" db:"historicalBackfill" json:"historicalBackfill,omitempty"`
+	DeprecationDate          *string                      `thrift:"deprecationDate,15" db:"deprecationDate" json:"deprecationDate,omitempty"`
+	Description              *string                      `thrift:"description,16" db:"description" json:"description,omitempty"`
 }
 
 func NewMetaData() *MetaData {
-  return &MetaData{}
+	return &MetaData{}
 }
 
 var MetaData_Name_DEFAULT string
+
 func (p *MetaData) GetName() string {
-  if !p.IsSetName() {
-    return MetaData_Name_DEFAULT
-  }
-return *p.Name
+	if !p.IsSetName() {
+		return MetaData_Name_DEFAULT
+	}
+	return *p.Name
 }
+
 var MetaData_Online_DEFAULT bool
+
 func (p *MetaData) GetOnline() bool {
-  if !p.IsSetOnline() {
-    return MetaData_Online_DEFAULT
-  }
-return *p.Online
+	if !p.IsSetOnline() {
+		return MetaData_Online_DEFAULT
+	}
+	return *p.Online
 }
+
 var MetaData_Production_DEFAULT bool
+
 func (p *MetaData) GetProduction() bool {
-  if !p.IsSetProduction() {
-    return MetaData_Production_DEFAULT
-  }
-return *p.Production
+	if !p.IsSetProduction() {
+		return MetaData_Production_DEFAULT
+	}
+	return *p.Production
 }
+
 var MetaData_CustomJson_DEFAULT string
+
 func (p *MetaData) GetCustomJson() string {
-  if !p.IsSetCustomJson() {
-    return MetaData_CustomJson_DEFAULT
-  }
-return *p.CustomJson
+	if !p.IsSetCustomJson() {
+		return MetaData_CustomJson_DEFAULT
+	}
+	return *p.CustomJson
 }
+
 var MetaData_Dependencies_DEFAULT []string
 
 func (p *MetaData) GetDependencies() []string {
-  return p.Dependencies
+	return p.Dependencies
 }
+
 var MetaData_TableProperties_DEFAULT map[string]string
 
 func (p *MetaData) GetTableProperties() map[string]string {
-  return p.TableProperties
+	return p.TableProperties
 }
+
 var MetaData_OutputNamespace_DEFAULT string
+
 func (p *MetaData) GetOutputNamespace() string {
-  if !p.IsSetOutputNamespace() {
-    return MetaData_OutputNamespace_DEFAULT
-  }
-return *p.OutputNamespace
+	if !p.IsSetOutputNamespace() {
+		return MetaData_OutputNamespace_DEFAULT
+	}
+	return *p.OutputNamespace
 }
+
 var MetaData_Team_DEFAULT string
+
 func (p *MetaData) GetTeam() string {
-  if !p.IsSetTeam() {
-    return MetaData_Team_DEFAULT
-  }
-return *p.Team
+	if !p.IsSetTeam() {
+		return MetaData_Team_DEFAULT
+	}
+	return *p.Team
 }
+
 var MetaData_ModeToEnvMap_DEFAULT map[string]map[string]string
 
 func (p *MetaData) GetModeToEnvMap() map[string]map[string]string {
-  return p.ModeToEnvMap
+	return p.ModeToEnvMap
 }
+
 var MetaData_ConsistencyCheck_DEFAULT bool
+
 func (p *MetaData) GetConsistencyCheck() bool {
-  if !p.IsSetConsistencyCheck() {
-    return MetaData_ConsistencyCheck_DEFAULT
-  }
-return *p.ConsistencyCheck
+	if !p.IsSetConsistencyCheck() {
+		return MetaData_ConsistencyCheck_DEFAULT
+	}
+	return *p.ConsistencyCheck
 }
+
 var MetaData_SamplePercent_DEFAULT float64
+
 func (p *MetaData) GetSamplePercent() float64 {
-  if !p.IsSetSamplePercent() {
-    return MetaData_SamplePercent_DEFAULT
-  }
-return *p.SamplePercent
+	if !p.IsSetSamplePercent() {
+		return MetaData_SamplePercent_DEFAULT
+	}
+	return *p.SamplePercent
 }
+
 var MetaData_OfflineSchedule_DEFAULT string
+
 func (p *MetaData) GetOfflineSchedule() string {
-  if !p.IsSetOfflineSchedule() {
-    return MetaData_OfflineSchedule_DEFAULT
-  }
-return *p.OfflineSchedule
+	if !p.IsSetOfflineSchedule() {
+		return MetaData_OfflineSchedule_DEFAULT
+	}
+	return *p.OfflineSchedule
 }
+
 var MetaData_ConsistencySamplePercent_DEFAULT float64
+
 func (p *MetaData) GetConsistencySamplePercent() float64 {
-  if !p.IsSetConsistencySamplePercent() {
-    return MetaData_ConsistencySamplePercent_DEFAULT
-  }
-return *p.ConsistencySamplePercent
+	if !p.IsSetConsistencySamplePercent() {
+		return MetaData_ConsistencySamplePercent_DEFAULT
+	}
+	return *p.ConsistencySamplePercent
 }
+
 var MetaData_HistoricalBackfill_DEFAULT bool
+
 func (p *MetaData) GetHistoricalBackfill() bool {
-  if !p.IsSetHistoricalBackfill() {
-    return MetaData_HistoricalBackfill_DEFAULT
-  }
-return *p.HistoricalBackfill
+	if !p.IsSetHistoricalBackfill() {
+		return MetaData_HistoricalBackfill_DEFAULT
+	}
+	return *p.HistoricalBackfill
 }
+
 var MetaData_DeprecationDate_DEFAULT string
+
 func (p *MetaData) GetDeprecationDate() string {
-  if !p.IsSetDeprecationDate() {
-    return MetaData_DeprecationDate_DEFAULT
-  }
-return *p.DeprecationDate
+	if !p.IsSetDeprecationDate() {
+		return MetaData_DeprecationDate_DEFAULT
+	}
+	return *p.DeprecationDate
 }
+
 var MetaData_Description_DEFAULT string
+
 func (p *MetaData) GetDescription() string {
-  if !p.IsSetDescription() {
-    return MetaData_Description_DEFAULT
-  }
-return *p.Description
+	if !p.IsSetDescription() {
+		return MetaData_Description_DEFAULT
+	}
+	return *p.Description
 }
 func (p *MetaData) IsSetName() bool {
-  return p.Name != nil
+	return p.Name != nil
 }
 
 func (p *MetaData) IsSetOnline() bool {
-  return p.Online != nil
+	return p.Online != nil
 }
 
 func (p *MetaData) IsSetProduction() bool {
-  return p.Production != nil
+	return p.Production != nil
 }
 
 func (p *MetaData) IsSetCustomJson() bool {
-  return p.CustomJson != nil
+	return p.CustomJson != nil
 }
 
 func (p *MetaData) IsSetDependencies() bool {
-  return p.Dependencies != nil
+	return p.Dependencies != nil
 }
 
 func (p *MetaData) IsSetTableProperties() bool {
-  return p.TableProperties != nil
+	return p.TableProperties != nil
 }
 
 func (p *MetaData) IsSetOutputNamespace() bool {
-  return p.OutputNamespace != nil
+	return p.OutputNamespace != nil
 }
 
 func (p *MetaData) IsSetTeam() bool {
-  return p.Team != nil
+	return p.Team != nil
 }
 
 func (p *MetaData) IsSetModeToEnvMap() bool {
-  return p.ModeToEnvMap != nil
+	return p.ModeToEnvMap != nil
 }
 
 func (p *MetaData) IsSetConsistencyCheck() bool {
-  return p.ConsistencyCheck != nil
+	return p.ConsistencyCheck != nil
 }
 
 func (p *MetaData) IsSetSamplePercent() bool {
-  return p.SamplePercent != nil
+	return p.SamplePercent != nil
 }
 
 func (p *MetaData) IsSetOfflineSchedule() bool {
-  return p.OfflineSchedule != nil
+	return p.OfflineSchedule != nil
 }
 
 func (p *MetaData) IsSetConsistencySamplePercent() bool {
-  return p.ConsistencySamplePercent != nil
+	return p.ConsistencySamplePercent != nil
 }
 
 func (p *MetaData) IsSetHistoricalBackfill() bool {
-  return p.HistoricalBackfill != nil
+	return p.HistoricalBackfill != nil
 }
 
 func (p *MetaData) IsSetDeprecationDate() bool {
-  return p.DeprecationDate != nil
+	return p.DeprecationDate != nil
 }
 
 func (p *MetaData) IsSetDescription() bool {
-  return p.Description != nil
+	return p.Description != nil
 }
 
 func (p *MetaData) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.BOOL {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.BOOL {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 5:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField5(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 6:
-      if fieldTypeId == thrift.MAP {
-        if err := p.ReadField6(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 7:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField7(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 8:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField8(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 9:
-      if fieldTypeId == thrift.MAP {
-        if err := p.ReadField9(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 10:
-      if fieldTypeId == thrift.BOOL {
-        if err := p.ReadField10(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 11:
-      if fieldTypeId == thrift.DOUBLE {
-        if err := p.ReadField11(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 12:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField12(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 13:
-      if fieldTypeId == thrift.DOUBLE {
-        if err := p.ReadField13(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 14:
-      if fieldTypeId == thrift.BOOL {
-        if err := p.ReadField14(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 15:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField15(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 16:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField16(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
-}
-
-func (p *MetaData)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.Name = &v
-}
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.BOOL {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.BOOL {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 6:
+			if fieldTypeId == thrift.MAP {
+				if err := p.ReadField6(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 7:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField7(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 8:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField8(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 9:
+			if fieldTypeId == thrift.MAP {
+				if err := p.ReadField9(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 10:
+			if fieldTypeId == thrift.BOOL {
+				if err := p.ReadField10(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 11:
+			if fieldTypeId == thrift.DOUBLE {
+				if err := p.ReadField11(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 12:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField12(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 13:
+			if fieldTypeId == thrift.DOUBLE {
+				if err := p.ReadField13(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 14:
+			if fieldTypeId == thrift.BOOL {
+				if err := p.ReadField14(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 15:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField15(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 16:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField16(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *MetaData)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadBool(ctx); err != nil {
-  return thrift.PrependError("error reading field 2: ", err)
-} else {
-  p.Online = &v
-}
-  return nil
-}
-
-func (p *MetaData)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadBool(ctx); err != nil {
-  return thrift.PrependError("error reading field 3: ", err)
-} else {
-  p.Production = &v
-}
-  return nil
+func (p *MetaData) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.Name = &v
+	}
+	return nil
 }
 
-func (p *MetaData)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 4: ", err)
-} else {
-  p.CustomJson = &v
-}
-  return nil
-}
-
-func (p *MetaData)  ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]string, 0, size)
-  p.Dependencies =  tSlice
-  for i := 0; i < size; i ++ {
-var _elem22 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _elem22 = v
-}
-    p.Dependencies = append(p.Dependencies, _elem22)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *MetaData) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBool(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Online = &v
+	}
+	return nil
 }
 
-func (p *MetaData)  ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
-  _, _, size, err := iprot.ReadMapBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading map begin: ", err)
-  }
-  tMap := make(map[string]string, size)
-  p.TableProperties =  tMap
-  for i := 0; i < size; i ++ {
-var _key23 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _key23 = v
-}
-var _val24 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _val24 = v
-}
-    p.TableProperties[_key23] = _val24
-  }
-  if err := iprot.ReadMapEnd(ctx); err != nil {
-    return thrift.PrependError("error reading map end: ", err)
-  }
-  return nil
+func (p *MetaData) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBool(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.Production = &v
+	}
+	return nil
 }
 
-func (p *MetaData)  ReadField7(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 7: ", err)
-} else {
-  p.OutputNamespace = &v
-}
-  return nil
-}
-
-func (p *MetaData)  ReadField8(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 8: ", err)
-} else {
-  p.Team = &v
-}
-  return nil
+func (p *MetaData) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.CustomJson = &v
+	}
+	return nil
 }
 
-func (p *MetaData)  ReadField9(ctx context.Context, iprot thrift.TProtocol) error {
-  _, _, size, err := iprot.ReadMapBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading map begin: ", err)
-  }
-  tMap := make(map[string]map[string]string, size)
-  p.ModeToEnvMap =  tMap
-  for i := 0; i < size; i ++ {
-var _key25 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _key25 = v
-}
-    _, _, size, err := iprot.ReadMapBegin(ctx)
-    if err != nil {
-      return thrift.PrependError("error reading map begin: ", err)
-    }
-    tMap := make(map[string]string, size)
-    _val26 :=  tMap
-    for i := 0; i < size; i ++ {
-var _key27 string
-      if v, err := iprot.ReadString(ctx); err != nil {
-      return thrift.PrependError("error reading field 0: ", err)
-} else {
-      _key27 = v
-}
-var _val28 string
-      if v, err := iprot.ReadString(ctx); err != nil {
-      return thrift.PrependError("error reading field 0: ", err)
-} else {
-      _val28 = v
-}
-      _val26[_key27] = _val28
-    }
-    if err := iprot.ReadMapEnd(ctx); err != nil {
-      return thrift.PrependError("error reading map end: ", err)
-    }
-    p.ModeToEnvMap[_key25] = _val26
-  }
-  if err := iprot.ReadMapEnd(ctx); err != nil {
-    return thrift.PrependError("error reading map end: ", err)
-  }
-  return nil
+func (p *MetaData) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]string, 0, size)
+	p.Dependencies = tSlice
+	for i := 0; i < size; i++ {
+		var _elem22 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_elem22 = v
+		}
+		p.Dependencies = append(p.Dependencies, _elem22)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
-func (p *MetaData)  ReadField10(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadBool(ctx); err != nil {
-  return thrift.PrependError("error reading field 10: ", err)
-} else {
-  p.ConsistencyCheck = &v
-}
-  return nil
-}
-
-func (p *MetaData)  ReadField11(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadDouble(ctx); err != nil {
-  return thrift.PrependError("error reading field 11: ", err)
-} else {
-  p.SamplePercent = &v
-}
-  return nil
-}
-
-func (p *MetaData)  ReadField12(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 12: ", err)
-} else {
-  p.OfflineSchedule = &v
-}
-  return nil
-}
-
-func (p *MetaData)  ReadField13(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadDouble(ctx); err != nil {
-  return thrift.PrependError("error reading field 13: ", err)
-} else {
-  p.ConsistencySamplePercent = &v
-}
-  return nil
+func (p *MetaData) ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
+	_, _, size, err := iprot.ReadMapBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading map begin: ", err)
+	}
+	tMap := make(map[string]string, size)
+	p.TableProperties = tMap
+	for i := 0; i < size; i++ {
+		var _key23 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_key23 = v
+		}
+		var _val24 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_val24 = v
+		}
+		p.TableProperties[_key23] = _val24
+	}
+	if err := iprot.ReadMapEnd(ctx); err != nil {
+		return thrift.PrependError("error reading map end: ", err)
+	}
+	return nil
 }
 
-func (p *MetaData)  ReadField14(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadBool(ctx); err != nil {
-  return thrift.PrependError("error reading field 14: ", err)
-} else {
-  p.HistoricalBackfill = &v
-}
-  return nil
-}
-
-func (p *MetaData)  ReadField15(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 15: ", err)
-} else {
-  p.DeprecationDate = &v
-}
-  return nil
+func (p *MetaData) ReadField7(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 7: ", err)
+	} else {
+		p.OutputNamespace = &v
+	}
+	return nil
 }
 
-func (p *MetaData)  ReadField16(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 16: ", err)
-} else {
-  p.Description = &v
+func (p *MetaData) ReadField8(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 8: ", err)
+	} else {
+		p.Team = &v
+	}
+	return nil
 }
-  return nil
+
+func (p *MetaData) ReadField9(ctx context.Context, iprot thrift.TProtocol) error {
+	_, _, size, err := iprot.ReadMapBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading map begin: ", err)
+	}
+	tMap := make(map[string]map[string]string, size)
+	p.ModeToEnvMap = tMap
+	for i := 0; i < size; i++ {
+		var _key25 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_key25 = v
+		}
+		_, _, size, err := iprot.ReadMapBegin(ctx)
+		if err != nil {
+			return thrift.PrependError("error reading map begin: ", err)
+		}
+		tMap := make(map[string]string, size)
+		_val26 := tMap
+		for i := 0; i < size; i++ {
+			var _key27 string
+			if v, err := iprot.ReadString(ctx); err != nil {
+				return thrift.PrependError("error reading field 0: ", err)
+			} else {
+				_key27 = v
+			}
+			var _val28 string
+			if v, err := iprot.ReadString(ctx); err != nil {
+				return thrift.PrependError("error reading field 0: ", err)
+			} else {
+				_val28 = v
+			}
+			_val26[_key27] = _val28
+		}
+		if err := iprot.ReadMapEnd(ctx); err != nil {
+			return thrift.PrependError("error reading map end: ", err)
+		}
+		p.ModeToEnvMap[_key25] = _val26
+	}
+	if err := iprot.ReadMapEnd(ctx); err != nil {
+		return thrift.PrependError("error reading map end: ", err)
+	}
+	return nil
+}
+
+func (p *MetaData) ReadField10(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBool(ctx); err != nil {
+		return thrift.PrependError("error reading field 10: ", err)
+	} else {
+		p.ConsistencyCheck = &v
+	}
+	return nil
+}
+
+func (p *MetaData) ReadField11(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadDouble(ctx); err != nil {
+		return thrift.PrependError("error reading field 11: ", err)
+	} else {
+		p.SamplePercent = &v
+	}
+	return nil
+}
+
+func (p *MetaData) ReadField12(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 12: ", err)
+	} else {
+		p.OfflineSchedule = &v
+	}
+	return nil
+}
+
+func (p *MetaData) ReadField13(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadDouble(ctx); err != nil {
+		return thrift.PrependError("error reading field 13: ", err)
+	} else {
+		p.ConsistencySamplePercent = &v
+	}
+	return nil
+}
+
+func (p *MetaData) ReadField14(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBool(ctx); err != nil {
+		return thrift.PrependError("error reading field 14: ", err)
+	} else {
+		p.HistoricalBackfill = &v
+	}
+	return nil
+}
+
+func (p *MetaData) ReadField15(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 15: ", err)
+	} else {
+		p.DeprecationDate = &v
+	}
+	return nil
+}
+
+func (p *MetaData) ReadField16(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 16: ", err)
+	} else {
+		p.Description = &v
+	}
+	return nil
 }
 
 func (p *MetaData) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "MetaData"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-    if err := p.writeField5(ctx, oprot); err != nil { return err }
-    if err := p.writeField6(ctx, oprot); err != nil { return err }
-    if err := p.writeField7(ctx, oprot); err != nil { return err }
-    if err := p.writeField8(ctx, oprot); err != nil { return err }
-    if err := p.writeField9(ctx, oprot); err != nil { return err }
-    if err := p.writeField10(ctx, oprot); err != nil { return err }
-    if err := p.writeField11(ctx, oprot); err != nil { return err }
-    if err := p.writeField12(ctx, oprot); err != nil { return err }
-    if err := p.writeField13(ctx, oprot); err != nil { return err }
-    if err := p.writeField14(ctx, oprot); err != nil { return err }
-    if err := p.writeField15(ctx, oprot); err != nil { return err }
-    if err := p.writeField16(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "MetaData"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField6(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField7(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField8(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField9(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField10(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField11(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField12(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField13(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField14(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField15(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField16(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *MetaData) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetName() {
-    if err := oprot.WriteFieldBegin(ctx, "name", thrift.STRING, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:name: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Name)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.name (1) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:name: ", p), err) }
-  }
-  return err
+	if p.IsSetName() {
+		if err := oprot.WriteFieldBegin(ctx, "name", thrift.STRING, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:name: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Name)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.name (1) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:name: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetOnline() {
-    if err := oprot.WriteFieldBegin(ctx, "online", thrift.BOOL, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:online: ", p), err) }
-    if err := oprot.WriteBool(ctx, bool(*p.Online)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.online (2) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:online: ", p), err) }
-  }
-  return err
+	if p.IsSetOnline() {
+		if err := oprot.WriteFieldBegin(ctx, "online", thrift.BOOL, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:online: ", p), err)
+		}
+		if err := oprot.WriteBool(ctx, bool(*p.Online)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.online (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:online: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetProduction() {
-    if err := oprot.WriteFieldBegin(ctx, "production", thrift.BOOL, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:production: ", p), err) }
-    if err := oprot.WriteBool(ctx, bool(*p.Production)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.production (3) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:production: ", p), err) }
-  }
-  return err
+	if p.IsSetProduction() {
+		if err := oprot.WriteFieldBegin(ctx, "production", thrift.BOOL, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:production: ", p), err)
+		}
+		if err := oprot.WriteBool(ctx, bool(*p.Production)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.production (3) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:production: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetCustomJson() {
-    if err := oprot.WriteFieldBegin(ctx, "customJson", thrift.STRING, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:customJson: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.CustomJson)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.customJson (4) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:customJson: ", p), err) }
-  }
-  return err
+	if p.IsSetCustomJson() {
+		if err := oprot.WriteFieldBegin(ctx, "customJson", thrift.STRING, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:customJson: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.CustomJson)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.customJson (4) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:customJson: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetDependencies() {
-    if err := oprot.WriteFieldBegin(ctx, "dependencies", thrift.LIST, 5); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:dependencies: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.Dependencies)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.Dependencies {
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 5:dependencies: ", p), err) }
-  }
-  return err
+	if p.IsSetDependencies() {
+		if err := oprot.WriteFieldBegin(ctx, "dependencies", thrift.LIST, 5); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:dependencies: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.Dependencies)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Dependencies {
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 5:dependencies: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) writeField6(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetTableProperties() {
-    if err := oprot.WriteFieldBegin(ctx, "tableProperties", thrift.MAP, 6); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:tableProperties: ", p), err) }
-    if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.TableProperties)); err != nil {
-      return thrift.PrependError("error writing map begin: ", err)
-    }
-    for k, v := range p.TableProperties {
-      if err := oprot.WriteString(ctx, string(k)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteMapEnd(ctx); err != nil {
-      return thrift.PrependError("error writing map end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 6:tableProperties: ", p), err) }
-  }
-  return err
+	if p.IsSetTableProperties() {
+		if err := oprot.WriteFieldBegin(ctx, "tableProperties", thrift.MAP, 6); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:tableProperties: ", p), err)
+		}
+		if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.TableProperties)); err != nil {
+			return thrift.PrependError("error writing map begin: ", err)
+		}
+		for k, v := range p.TableProperties {
+			if err := oprot.WriteString(ctx, string(k)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteMapEnd(ctx); err != nil {
+			return thrift.PrependError("error writing map end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 6:tableProperties: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) writeField7(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetOutputNamespace() {
-    if err := oprot.WriteFieldBegin(ctx, "outputNamespace", thrift.STRING, 7); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 7:outputNamespace: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.OutputNamespace)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.outputNamespace (7) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 7:outputNamespace: ", p), err) }
-  }
-  return err
+	if p.IsSetOutputNamespace() {
+		if err := oprot.WriteFieldBegin(ctx, "outputNamespace", thrift.STRING, 7); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 7:outputNamespace: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.OutputNamespace)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.outputNamespace (7) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 7:outputNamespace: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) writeField8(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetTeam() {
-    if err := oprot.WriteFieldBegin(ctx, "team", thrift.STRING, 8); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 8:team: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Team)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.team (8) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 8:team: ", p), err) }
-  }
-  return err
+	if p.IsSetTeam() {
+		if err := oprot.WriteFieldBegin(ctx, "team", thrift.STRING, 8); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 8:team: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Team)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.team (8) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 8:team: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) writeField9(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetModeToEnvMap() {
-    if err := oprot.WriteFieldBegin(ctx, "modeToEnvMap", thrift.MAP, 9); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 9:modeToEnvMap: ", p), err) }
-    if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.MAP, len(p.ModeToEnvMap)); err != nil {
-      return thrift.PrependError("error writing map begin: ", err)
-    }
-    for k, v := range p.ModeToEnvMap {
-      if err := oprot.WriteString(ctx, string(k)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-      if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(v)); err != nil {
-        return thrift.PrependError("error writing map begin: ", err)
-      }
-      for k, v := range v {
-        if err := oprot.WriteString(ctx, string(k)); err != nil {
-        return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-        if err := oprot.WriteString(ctx, string(v)); err != nil {
-        return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-      }
-      if err := oprot.WriteMapEnd(ctx); err != nil {
-        return thrift.PrependError("error writing map end: ", err)
-      }
-    }
-    if err := oprot.WriteMapEnd(ctx); err != nil {
-      return thrift.PrependError("error writing map end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 9:modeToEnvMap: ", p), err) }
-  }
-  return err
+	if p.IsSetModeToEnvMap() {
+		if err := oprot.WriteFieldBegin(ctx, "modeToEnvMap", thrift.MAP, 9); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 9:modeToEnvMap: ", p), err)
+		}
+		if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.MAP, len(p.ModeToEnvMap)); err != nil {
+			return thrift.PrependError("error writing map begin: ", err)
+		}
+		for k, v := range p.ModeToEnvMap {
+			if err := oprot.WriteString(ctx, string(k)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+			if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(v)); err != nil {
+				return thrift.PrependError("error writing map begin: ", err)
+			}
+			for k, v := range v {
+				if err := oprot.WriteString(ctx, string(k)); err != nil {
+					return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+				}
+				if err := oprot.WriteString(ctx, string(v)); err != nil {
+					return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+				}
+			}
+			if err := oprot.WriteMapEnd(ctx); err != nil {
+				return thrift.PrependError("error writing map end: ", err)
+			}
+		}
+		if err := oprot.WriteMapEnd(ctx); err != nil {
+			return thrift.PrependError("error writing map end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 9:modeToEnvMap: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) writeField10(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetConsistencyCheck() {
-    if err := oprot.WriteFieldBegin(ctx, "consistencyCheck", thrift.BOOL, 10); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 10:consistencyCheck: ", p), err) }
-    if err := oprot.WriteBool(ctx, bool(*p.ConsistencyCheck)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.consistencyCheck (10) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 10:consistencyCheck: ", p), err) }
-  }
-  return err
+	if p.IsSetConsistencyCheck() {
+		if err := oprot.WriteFieldBegin(ctx, "consistencyCheck", thrift.BOOL, 10); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 10:consistencyCheck: ", p), err)
+		}
+		if err := oprot.WriteBool(ctx, bool(*p.ConsistencyCheck)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.consistencyCheck (10) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 10:consistencyCheck: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) writeField11(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetSamplePercent() {
-    if err := oprot.WriteFieldBegin(ctx, "samplePercent", thrift.DOUBLE, 11); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 11:samplePercent: ", p), err) }
-    if err := oprot.WriteDouble(ctx, float64(*p.SamplePercent)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.samplePercent (11) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 11:samplePercent: ", p), err) }
-  }
-  return err
+	if p.IsSetSamplePercent() {
+		if err := oprot.WriteFieldBegin(ctx, "samplePercent", thrift.DOUBLE, 11); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 11:samplePercent: ", p), err)
+		}
+		if err := oprot.WriteDouble(ctx, float64(*p.SamplePercent)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.samplePercent (11) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 11:samplePercent: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) writeField12(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetOfflineSchedule() {
-    if err := oprot.WriteFieldBegin(ctx, "offlineSchedule", thrift.STRING, 12); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 12:offlineSchedule: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.OfflineSchedule)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.offlineSchedule (12) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 12:offlineSchedule: ", p), err) }
-  }
-  return err
+	if p.IsSetOfflineSchedule() {
+		if err := oprot.WriteFieldBegin(ctx, "offlineSchedule", thrift.STRING, 12); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 12:offlineSchedule: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.OfflineSchedule)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.offlineSchedule (12) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 12:offlineSchedule: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) writeField13(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetConsistencySamplePercent() {
-    if err := oprot.WriteFieldBegin(ctx, "consistencySamplePercent", thrift.DOUBLE, 13); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 13:consistencySamplePercent: ", p), err) }
-    if err := oprot.WriteDouble(ctx, float64(*p.ConsistencySamplePercent)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.consistencySamplePercent (13) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 13:consistencySamplePercent: ", p), err) }
-  }
-  return err
+	if p.IsSetConsistencySamplePercent() {
+		if err := oprot.WriteFieldBegin(ctx, "consistencySamplePercent", thrift.DOUBLE, 13); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 13:consistencySamplePercent: ", p), err)
+		}
+		if err := oprot.WriteDouble(ctx, float64(*p.ConsistencySamplePercent)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.consistencySamplePercent (13) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 13:consistencySamplePercent: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) writeField14(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetHistoricalBackfill() {
-    if err := oprot.WriteFieldBegin(ctx, "historicalBackfill", thrift.BOOL, 14); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 14:historicalBackfill: ", p), err) }
-    if err := oprot.WriteBool(ctx, bool(*p.HistoricalBackfill)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.historicalBackfill (14) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 14:historicalBackfill: ", p), err) }
-  }
-  return err
+	if p.IsSetHistoricalBackfill() {
+		if err := oprot.WriteFieldBegin(ctx, "historicalBackfill", thrift.BOOL, 14); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 14:historicalBackfill: ", p), err)
+		}
+		if err := oprot.WriteBool(ctx, bool(*p.HistoricalBackfill)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.historicalBackfill (14) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 14:historicalBackfill: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) writeField15(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetDeprecationDate() {
-    if err := oprot.WriteFieldBegin(ctx, "deprecationDate", thrift.STRING, 15); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 15:deprecationDate: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.DeprecationDate)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.deprecationDate (15) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 15:deprecationDate: ", p), err) }
-  }
-  return err
+	if p.IsSetDeprecationDate() {
+		if err := oprot.WriteFieldBegin(ctx, "deprecationDate", thrift.STRING, 15); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 15:deprecationDate: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.DeprecationDate)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.deprecationDate (15) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 15:deprecationDate: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) writeField16(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetDescription() {
-    if err := oprot.WriteFieldBegin(ctx, "description", thrift.STRING, 16); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 16:description: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Description)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.description (16) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 16:description: ", p), err) }
-  }
-  return err
+	if p.IsSetDescription() {
+		if err := oprot.WriteFieldBegin(ctx, "description", thrift.STRING, 16); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 16:description: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Description)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.description (16) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 16:description: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *MetaData) Equals(other *MetaData) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.Name != other.Name {
-    if p.Name == nil || other.Name == nil {
-      return false
-    }
-    if (*p.Name) != (*other.Name) { return false }
-  }
-  if p.Online != other.Online {
-    if p.Online == nil || other.Online == nil {
-      return false
-    }
-    if (*p.Online) != (*other.Online) { return false }
-  }
-  if p.Production != other.Production {
-    if p.Production == nil || other.Production == nil {
-      return false
-    }
-    if (*p.Production) != (*other.Production) { return false }
-  }
-  if p.CustomJson != other.CustomJson {
-    if p.CustomJson == nil || other.CustomJson == nil {
-      return false
-    }
-    if (*p.CustomJson) != (*other.CustomJson) { return false }
-  }
-  if len(p.Dependencies) != len(other.Dependencies) { return false }
-  for i, _tgt := range p.Dependencies {
-    _src29 := other.Dependencies[i]
-    if _tgt != _src29 { return false }
-  }
-  if len(p.TableProperties) != len(other.TableProperties) { return false }
-  for k, _tgt := range p.TableProperties {
-    _src30 := other.TableProperties[k]
-    if _tgt != _src30 { return false }
-  }
-  if p.OutputNamespace != other.OutputNamespace {
-    if p.OutputNamespace == nil || other.OutputNamespace == nil {
-      return false
-    }
-    if (*p.OutputNamespace) != (*other.OutputNamespace) { return false }
-  }
-  if p.Team != other.Team {
-    if p.Team == nil || other.Team == nil {
-      return false
-    }
-    if (*p.Team) != (*other.Team) { return false }
-  }
-  if len(p.ModeToEnvMap) != len(other.ModeToEnvMap) { return false }
-  for k, _tgt := range p.ModeToEnvMap {
-    _src31 := other.ModeToEnvMap[k]
-    if len(_tgt) != len(_src31) { return false }
-    for k, _tgt := range _tgt {
-      _src32 := _src31[k]
-      if _tgt != _src32 { return false }
-    }
-  }
-  if p.ConsistencyCheck != other.ConsistencyCheck {
-    if p.ConsistencyCheck == nil || other.ConsistencyCheck == nil {
-      return false
-    }
-    if (*p.ConsistencyCheck) != (*other.ConsistencyCheck) { return false }
-  }
-  if p.SamplePercent != other.SamplePercent {
-    if p.SamplePercent == nil || other.SamplePercent == nil {
-      return false
-    }
-    if (*p.SamplePercent) != (*other.SamplePercent) { return false }
-  }
-  if p.OfflineSchedule != other.OfflineSchedule {
-    if p.OfflineSchedule == nil || other.OfflineSchedule == nil {
-      return false
-    }
-    if (*p.OfflineSchedule) != (*other.OfflineSchedule) { return false }
-  }
-  if p.ConsistencySamplePercent != other.ConsistencySamplePercent {
-    if p.ConsistencySamplePercent == nil || other.ConsistencySamplePercent == nil {
-      return false
-    }
-    if (*p.ConsistencySamplePercent) != (*other.ConsistencySamplePercent) { return false }
-  }
-  if p.HistoricalBackfill != other.HistoricalBackfill {
-    if p.HistoricalBackfill == nil || other.HistoricalBackfill == nil {
-      return false
-    }
-    if (*p.HistoricalBackfill) != (*other.HistoricalBackfill) { return false }
-  }
-  if p.DeprecationDate != other.DeprecationDate {
-    if p.DeprecationDate == nil || other.DeprecationDate == nil {
-      return false
-    }
-    if (*p.DeprecationDate) != (*other.DeprecationDate) { return false }
-  }
-  if p.Description != other.Description {
-    if p.Description == nil || other.Description == nil {
-      return false
-    }
-    if (*p.Description) != (*other.Description) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Name != other.Name {
+		if p.Name == nil || other.Name == nil {
+			return false
+		}
+		if (*p.Name) != (*other.Name) {
+			return false
+		}
+	}
+	if p.Online != other.Online {
+		if p.Online == nil || other.Online == nil {
+			return false
+		}
+		if (*p.Online) != (*other.Online) {
+			return false
+		}
+	}
+	if p.Production != other.Production {
+		if p.Production == nil || other.Production == nil {
+			return false
+		}
+		if (*p.Production) != (*other.Production) {
+			return false
+		}
+	}
+	if p.CustomJson != other.CustomJson {
+		if p.CustomJson == nil || other.CustomJson == nil {
+			return false
+		}
+		if (*p.CustomJson) != (*other.CustomJson) {
+			return false
+		}
+	}
+	if len(p.Dependencies) != len(other.Dependencies) {
+		return false
+	}
+	for i, _tgt := range p.Dependencies {
+		_src29 := other.Dependencies[i]
+		if _tgt != _src29 {
+			return false
+		}
+	}
+	if len(p.TableProperties) != len(other.TableProperties) {
+		return false
+	}
+	for k, _tgt := range p.TableProperties {
+		_src30 := other.TableProperties[k]
+		if _tgt != _src30 {
+			return false
+		}
+	}
+	if p.OutputNamespace != other.OutputNamespace {
+		if p.OutputNamespace == nil || other.OutputNamespace == nil {
+			return false
+		}
+		if (*p.OutputNamespace) != (*other.OutputNamespace) {
+			return false
+		}
+	}
+	if p.Team != other.Team {
+		if p.Team == nil || other.Team == nil {
+			return false
+		}
+		if (*p.Team) != (*other.Team) {
+			return false
+		}
+	}
+	if len(p.ModeToEnvMap) != len(other.ModeToEnvMap) {
+		return false
+	}
+	for k, _tgt := range p.ModeToEnvMap {
+		_src31 := other.ModeToEnvMap[k]
+		if len(_tgt) != len(_src31) {
+			return false
+		}
+		for k, _tgt := range _tgt {
+			_src32 := _src31[k]
+			if _tgt != _src32 {
+				return false
+			}
+		}
+	}
+	if p.ConsistencyCheck != other.ConsistencyCheck {
+		if p.ConsistencyCheck == nil || other.ConsistencyCheck == nil {
+			return false
+		}
+		if (*p.ConsistencyCheck) != (*other.ConsistencyCheck) {
+			return false
+		}
+	}
+	if p.SamplePercent != other.SamplePercent {
+		if p.SamplePercent == nil || other.SamplePercent == nil {
+			return false
+		}
+		if (*p.SamplePercent) != (*other.SamplePercent) {
+			return false
+		}
+	}
+	if p.OfflineSchedule != other.OfflineSchedule {
+		if p.OfflineSchedule == nil || other.OfflineSchedule == nil {
+			return false
+		}
+		if (*p.OfflineSchedule) != (*other.OfflineSchedule) {
+			return false
+		}
+	}
+	if p.ConsistencySamplePercent != other.ConsistencySamplePercent {
+		if p.ConsistencySamplePercent == nil || other.ConsistencySamplePercent == nil {
+			return false
+		}
+		if (*p.ConsistencySamplePercent) != (*other.ConsistencySamplePercent) {
+			return false
+		}
+	}
+	if p.HistoricalBackfill != other.HistoricalBackfill {
+		if p.HistoricalBackfill == nil || other.HistoricalBackfill == nil {
+			return false
+		}
+		if (*p.HistoricalBackfill) != (*other.HistoricalBackfill) {
+			return false
+		}
+	}
+	if p.DeprecationDate != other.DeprecationDate {
+		if p.DeprecationDate == nil || other.DeprecationDate == nil {
+			return false
+		}
+		if (*p.DeprecationDate) != (*other.DeprecationDate) {
+			return false
+		}
+	}
+	if p.Description != other.Description {
+		if p.Description == nil || other.Description == nil {
+			return false
+		}
+		if (*p.Description) != (*other.Description) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *MetaData) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("MetaData(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("MetaData(%+v)", *p)
 }
 
 // Attributes:
-//  - MetaData
-//  - Sources
-//  - KeyColumns
-//  - Aggregations
-//  - Accuracy
-//  - BackfillStartDate
-//  - Derivations
-//  - IsIncremental
+//   - MetaData
+//   - Sources
+//   - KeyColumns
+//   - Aggregations
+//   - Accuracy
+//   - BackfillStartDate
+//   - Derivations
+//   - IsIncremental
 type GroupBy struct {
-  MetaData *MetaData `thrift:"metaData,1" db:"metaData" json:"metaData,omitempty"`
-  Sources []*Source `thrift:"sources,2" db:"sources" json:"sources,omitempty"`
-  KeyColumns []string `thrift:"keyColumns,3" db:"keyColumns" json:"keyColumns,omitempty"`
-  Aggregations []*Aggregation `thrift:"aggregations,4" db:"aggregations" json:"aggregations,omitempty"`
-  Accuracy *Accuracy `thrift:"accuracy,5" db:"accuracy" json:"accuracy,omitempty"`
-  BackfillStartDate *string `thrift:"backfillStartDate,6" db:"backfillStartDate" json:"backfillStartDate,omitempty"`
-  Derivations []*Derivation `thrift:"derivations,7" db:"derivations" json:"derivations,omitempty"`
-  IsIncremental *bool `thrift:"isIncremental,8" db:"isIncremental" json:"isIncremental,omitempty"`
+	MetaData          *MetaData      `thrift:"metaData,1" db:"metaData" json:"metaData,omitempty"`
+	Sources           []*Source      `thrift:"sources,2" db:"sources" json:"sources,omitempty"`
+	KeyColumns        []string       `thrift:"keyColumns,3" db:"keyColumns" json:"keyColumns,omitempty"`
+	Aggregations      []*Aggregation `thrift:"aggregations,4" db:"aggregations" json:"aggregations,omitempty"`
+	Accuracy          *Accuracy      `thrift:"accuracy,5" db:"accuracy" json:"accuracy,omitempty"`
+	BackfillStartDate *string        `thrift:"backfillStartDate,6" db:"backfillStartDate" json:"backfillStartDate,omitempty"`
+	Derivations       []*Derivation  `thrift:"derivations,7" db:"derivations" json:"derivations,omitempty"`
+	IsIncremental     *bool          `thrift:"isIncremental,8" db:"isIncremental" json:"isIncremental,omitempty"`
 }
 
 func NewGroupBy() *GroupBy {
-  return &GroupBy{}
+	return &GroupBy{}
 }
 
 var GroupBy_MetaData_DEFAULT *MetaData
+
 func (p *GroupBy) GetMetaData() *MetaData {
-  if !p.IsSetMetaData() {
-    return GroupBy_MetaData_DEFAULT
-  }
-return p.MetaData
+	if !p.IsSetMetaData() {
+		return GroupBy_MetaData_DEFAULT
+	}
+	return p.MetaData
 }
+
 var GroupBy_Sources_DEFAULT []*Source
 
 func (p *GroupBy) GetSources() []*Source {
-  return p.Sources
+	return p.Sources
 }
+
 var GroupBy_KeyColumns_DEFAULT []string
 
 func (p *GroupBy) GetKeyColumns() []string {
-  return p.KeyColumns
+	return p.KeyColumns
 }
+
 var GroupBy_Aggregations_DEFAULT []*Aggregation
 
 func (p *GroupBy) GetAggregations() []*Aggregation {
-  return p.Aggregations
+	return p.Aggregations
 }
+
 var GroupBy_Accuracy_DEFAULT Accuracy
+
 func (p *GroupBy) GetAccuracy() Accuracy {
-  if !p.IsSetAccuracy() {
-    return GroupBy_Accuracy_DEFAULT
-  }
-return *p.Accuracy
+	if !p.IsSetAccuracy() {
+		return GroupBy_Accuracy_DEFAULT
+	}
+	return *p.Accuracy
 }
+
 var GroupBy_BackfillStartDate_DEFAULT string
+
 func (p *GroupBy) GetBackfillStartDate() string {
-  if !p.IsSetBackfillStartDate() {
-    return GroupBy_BackfillStartDate_DEFAULT
-  }
-return *p.BackfillStartDate
+	if !p.IsSetBackfillStartDate() {
+		return GroupBy_BackfillStartDate_DEFAULT
+	}
+	return *p.BackfillStartDate
 }
+
 var GroupBy_Derivations_DEFAULT []*Derivation
 
 func (p *GroupBy) GetDerivations() []*Derivation {
-  return p.Derivations
+	return p.Derivations
 }
+
 var GroupBy_IsIncremental_DEFAULT bool
+
 func (p *GroupBy) GetIsIncremental() bool {
-  if !p.IsSetIsIncremental() {
-    return GroupBy_IsIncremental_DEFAULT
-  }
-return *p.IsIncremental
+	if !p.IsSetIsIncremental() {
+		return GroupBy_IsIncremental_DEFAULT
+	}
+	return *p.IsIncremental
 }
 func (p *GroupBy) IsSetMetaData() bool {
-  return p.MetaData != nil
+	return p.MetaData != nil
 }
 
 func (p *GroupBy) IsSetSources() bool {
-  return p.Sources != nil
+	return p.Sources != nil
 }
 
 func (p *GroupBy) IsSetKeyColumns() bool {
-  return p.KeyColumns != nil
+	return p.KeyColumns != nil
 }
 
 func (p *GroupBy) IsSetAggregations() bool {
-  return p.Aggregations != nil
+	return p.Aggregations != nil
 }
 
 func (p *GroupBy) IsSetAccuracy() bool {
-  return p.Accuracy != nil
+	return p.Accuracy != nil
 }
 
 func (p *GroupBy) IsSetBackfillStartDate() bool {
-  return p.BackfillStartDate != nil
+	return p.BackfillStartDate != nil
 }
 
 func (p *GroupBy) IsSetDerivations() bool {
-  return p.Derivations != nil
+	return p.Derivations != nil
 }
 
 func (p *GroupBy) IsSetIsIncremental() bool {
-  return p.IsIncremental != nil
+	return p.IsIncremental != nil
 }
 
 func (p *GroupBy) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 5:
-      if fieldTypeId == thrift.I32 {
-        if err := p.ReadField5(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 6:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField6(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 7:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField7(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 8:
-      if fieldTypeId == thrift.BOOL {
-        if err := p.ReadField8(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
-}
-
-func (p *GroupBy)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  p.MetaData = &MetaData{}
-  if err := p.MetaData.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.MetaData), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 6:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField6(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 7:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField7(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 8:
+			if fieldTypeId == thrift.BOOL {
+				if err := p.ReadField8(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *GroupBy)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]*Source, 0, size)
-  p.Sources =  tSlice
-  for i := 0; i < size; i ++ {
-    _elem33 := &Source{}
-    if err := _elem33.Read(ctx, iprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem33), err)
-    }
-    p.Sources = append(p.Sources, _elem33)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *GroupBy) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.MetaData = &MetaData{}
+	if err := p.MetaData.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.MetaData), err)
+	}
+	return nil
 }
 
-func (p *GroupBy)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]string, 0, size)
-  p.KeyColumns =  tSlice
-  for i := 0; i < size; i ++ {
-var _elem34 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _elem34 = v
-}
-    p.KeyColumns = append(p.KeyColumns, _elem34)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *GroupBy) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*Source, 0, size)
+	p.Sources = tSlice
+	for i := 0; i < size; i++ {
+		_elem33 := &Source{}
+		if err := _elem33.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem33), err)
+		}
+		p.Sources = append(p.Sources, _elem33)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
-func (p *GroupBy)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]*Aggregation, 0, size)
-  p.Aggregations =  tSlice
-  for i := 0; i < size; i ++ {
-    _elem35 := &Aggregation{}
-    if err := _elem35.Read(ctx, iprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem35), err)
-    }
-    p.Aggregations = append(p.Aggregations, _elem35)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *GroupBy) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]string, 0, size)
+	p.KeyColumns = tSlice
+	for i := 0; i < size; i++ {
+		var _elem34 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_elem34 = v
+		}
+		p.KeyColumns = append(p.KeyColumns, _elem34)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
-func (p *GroupBy)  ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI32(ctx); err != nil {
-  return thrift.PrependError("error reading field 5: ", err)
-} else {
-  temp := Accuracy(v)
-  p.Accuracy = &temp
-}
-  return nil
-}
-
-func (p *GroupBy)  ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 6: ", err)
-} else {
-  p.BackfillStartDate = &v
-}
-  return nil
-}
-
-func (p *GroupBy)  ReadField7(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]*Derivation, 0, size)
-  p.Derivations =  tSlice
-  for i := 0; i < size; i ++ {
-    _elem36 := &Derivation{}
-    if err := _elem36.Read(ctx, iprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem36), err)
-    }
-    p.Derivations = append(p.Derivations, _elem36)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *GroupBy) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*Aggregation, 0, size)
+	p.Aggregations = tSlice
+	for i := 0; i < size; i++ {
+		_elem35 := &Aggregation{}
+		if err := _elem35.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem35), err)
+		}
+		p.Aggregations = append(p.Aggregations, _elem35)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
-func (p *GroupBy)  ReadField8(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadBool(ctx); err != nil {
-  return thrift.PrependError("error reading field 8: ", err)
-} else {
-  p.IsIncremental = &v
+func (p *GroupBy) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 5: ", err)
+	} else {
+		temp := Accuracy(v)
+		p.Accuracy = &temp
+	}
+	return nil
 }
-  return nil
+
+func (p *GroupBy) ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 6: ", err)
+	} else {
+		p.BackfillStartDate = &v
+	}
+	return nil
+}
+
+func (p *GroupBy) ReadField7(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*Derivation, 0, size)
+	p.Derivations = tSlice
+	for i := 0; i < size; i++ {
+		_elem36 := &Derivation{}
+		if err := _elem36.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem36), err)
+		}
+		p.Derivations = append(p.Derivations, _elem36)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
+}
+
+func (p *GroupBy) ReadField8(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadBool(ctx); err != nil {
+		return thrift.PrependError("error reading field 8: ", err)
+	} else {
+		p.IsIncremental = &v
+	}
+	return nil
 }
 
 func (p *GroupBy) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "GroupBy"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-    if err := p.writeField5(ctx, oprot); err != nil { return err }
-    if err := p.writeField6(ctx, oprot); err != nil { return err }
-    if err := p.writeField7(ctx, oprot); err != nil { return err }
-    if err := p.writeField8(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "GroupBy"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField6(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField7(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField8(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *GroupBy) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetMetaData() {
-    if err := oprot.WriteFieldBegin(ctx, "metaData", thrift.STRUCT, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:metaData: ", p), err) }
-    if err := p.MetaData.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.MetaData), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:metaData: ", p), err) }
-  }
-  return err
+	if p.IsSetMetaData() {
+		if err := oprot.WriteFieldBegin(ctx, "metaData", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:metaData: ", p), err)
+		}
+		if err := p.MetaData.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.MetaData), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:metaData: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *GroupBy) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetSources() {
-    if err := oprot.WriteFieldBegin(ctx, "sources", thrift.LIST, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:sources: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Sources)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.Sources {
-      if err := v.Write(ctx, oprot); err != nil {
-        return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
-      }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:sources: ", p), err) }
-  }
-  return err
+	if p.IsSetSources() {
+		if err := oprot.WriteFieldBegin(ctx, "sources", thrift.LIST, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:sources: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Sources)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Sources {
+			if err := v.Write(ctx, oprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:sources: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *GroupBy) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetKeyColumns() {
-    if err := oprot.WriteFieldBegin(ctx, "keyColumns", thrift.LIST, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:keyColumns: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.KeyColumns)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.KeyColumns {
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:keyColumns: ", p), err) }
-  }
-  return err
+	if p.IsSetKeyColumns() {
+		if err := oprot.WriteFieldBegin(ctx, "keyColumns", thrift.LIST, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:keyColumns: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.KeyColumns)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.KeyColumns {
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:keyColumns: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *GroupBy) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetAggregations() {
-    if err := oprot.WriteFieldBegin(ctx, "aggregations", thrift.LIST, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:aggregations: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Aggregations)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.Aggregations {
-      if err := v.Write(ctx, oprot); err != nil {
-        return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
-      }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:aggregations: ", p), err) }
-  }
-  return err
+	if p.IsSetAggregations() {
+		if err := oprot.WriteFieldBegin(ctx, "aggregations", thrift.LIST, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:aggregations: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Aggregations)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Aggregations {
+			if err := v.Write(ctx, oprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:aggregations: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *GroupBy) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetAccuracy() {
-    if err := oprot.WriteFieldBegin(ctx, "accuracy", thrift.I32, 5); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:accuracy: ", p), err) }
-    if err := oprot.WriteI32(ctx, int32(*p.Accuracy)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.accuracy (5) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 5:accuracy: ", p), err) }
-  }
-  return err
+	if p.IsSetAccuracy() {
+		if err := oprot.WriteFieldBegin(ctx, "accuracy", thrift.I32, 5); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:accuracy: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.Accuracy)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.accuracy (5) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 5:accuracy: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *GroupBy) writeField6(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetBackfillStartDate() {
-    if err := oprot.WriteFieldBegin(ctx, "backfillStartDate", thrift.STRING, 6); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:backfillStartDate: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.BackfillStartDate)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.backfillStartDate (6) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 6:backfillStartDate: ", p), err) }
-  }
-  return err
+	if p.IsSetBackfillStartDate() {
+		if err := oprot.WriteFieldBegin(ctx, "backfillStartDate", thrift.STRING, 6); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:backfillStartDate: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.BackfillStartDate)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.backfillStartDate (6) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 6:backfillStartDate: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *GroupBy) writeField7(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetDerivations() {
-    if err := oprot.WriteFieldBegin(ctx, "derivations", thrift.LIST, 7); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 7:derivations: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Derivations)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.Derivations {
-      if err := v.Write(ctx, oprot); err != nil {
-        return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
-      }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 7:derivations: ", p), err) }
-  }
-  return err
+	if p.IsSetDerivations() {
+		if err := oprot.WriteFieldBegin(ctx, "derivations", thrift.LIST, 7); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 7:derivations: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Derivations)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Derivations {
+			if err := v.Write(ctx, oprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 7:derivations: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *GroupBy) writeField8(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetIsIncremental() {
-    if err := oprot.WriteFieldBegin(ctx, "isIncremental", thrift.BOOL, 8); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 8:isIncremental: ", p), err) }
-    if err := oprot.WriteBool(ctx, bool(*p.IsIncremental)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.isIncremental (8) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 8:isIncremental: ", p), err) }
-  }
-  return err
+	if p.IsSetIsIncremental() {
+		if err := oprot.WriteFieldBegin(ctx, "isIncremental", thrift.BOOL, 8); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 8:isIncremental: ", p), err)
+		}
+		if err := oprot.WriteBool(ctx, bool(*p.IsIncremental)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.isIncremental (8) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 8:isIncremental: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *GroupBy) Equals(other *GroupBy) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if !p.MetaData.Equals(other.MetaData) { return false }
-  if len(p.Sources) != len(other.Sources) { return false }
-  for i, _tgt := range p.Sources {
-    _src37 := other.Sources[i]
-    if !_tgt.Equals(_src37) { return false }
-  }
-  if len(p.KeyColumns) != len(other.KeyColumns) { return false }
-  for i, _tgt := range p.KeyColumns {
-    _src38 := other.KeyColumns[i]
-    if _tgt != _src38 { return false }
-  }
-  if len(p.Aggregations) != len(other.Aggregations) { return false }
-  for i, _tgt := range p.Aggregations {
-    _src39 := other.Aggregations[i]
-    if !_tgt.Equals(_src39) { return false }
-  }
-  if p.Accuracy != other.Accuracy {
-    if p.Accuracy == nil || other.Accuracy == nil {
-      return false
-    }
-    if (*p.Accuracy) != (*other.Accuracy) { return false }
-  }
-  if p.BackfillStartDate != other.BackfillStartDate {
-    if p.BackfillStartDate == nil || other.BackfillStartDate == nil {
-      return false
-    }
-    if (*p.BackfillStartDate) != (*other.BackfillStartDate) { return false }
-  }
-  if len(p.Derivations) != len(other.Derivations) { return false }
-  for i, _tgt := range p.Derivations {
-    _src40 := other.Derivations[i]
-    if !_tgt.Equals(_src40) { return false }
-  }
-  if p.IsIncremental != other.IsIncremental {
-    if p.IsIncremental == nil || other.IsIncremental == nil {
-      return false
-    }
-    if (*p.IsIncremental) != (*other.IsIncremental) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.MetaData.Equals(other.MetaData) {
+		return false
+	}
+	if len(p.Sources) != len(other.Sources) {
+		return false
+	}
+	for i, _tgt := range p.Sources {
+		_src37 := other.Sources[i]
+		if !_tgt.Equals(_src37) {
+			return false
+		}
+	}
+	if len(p.KeyColumns) != len(other.KeyColumns) {
+		return false
+	}
+	for i, _tgt := range p.KeyColumns {
+		_src38 := other.KeyColumns[i]
+		if _tgt != _src38 {
+			return false
+		}
+	}
+	if len(p.Aggregations) != len(other.Aggregations) {
+		return false
+	}
+	for i, _tgt := range p.Aggregations {
+		_src39 := other.Aggregations[i]
+		if !_tgt.Equals(_src39) {
+			return false
+		}
+	}
+	if p.Accuracy != other.Accuracy {
+		if p.Accuracy == nil || other.Accuracy == nil {
+			return false
+		}
+		if (*p.Accuracy) != (*other.Accuracy) {
+			return false
+		}
+	}
+	if p.BackfillStartDate != other.BackfillStartDate {
+		if p.BackfillStartDate == nil || other.BackfillStartDate == nil {
+			return false
+		}
+		if (*p.BackfillStartDate) != (*other.BackfillStartDate) {
+			return false
+		}
+	}
+	if len(p.Derivations) != len(other.Derivations) {
+		return false
+	}
+	for i, _tgt := range p.Derivations {
+		_src40 := other.Derivations[i]
+		if !_tgt.Equals(_src40) {
+			return false
+		}
+	}
+	if p.IsIncremental != other.IsIncremental {
+		if p.IsIncremental == nil || other.IsIncremental == nil {
+			return false
+		}
+		if (*p.IsIncremental) != (*other.IsIncremental) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *GroupBy) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("GroupBy(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupBy(%+v)", *p)
 }
 
 // Attributes:
-//  - GroupBy
-//  - KeyMapping
-//  - Prefix
+//   - GroupBy
+//   - KeyMapping
+//   - Prefix
 type JoinPart struct {
-  GroupBy *GroupBy `thrift:"groupBy,1" db:"groupBy" json:"groupBy,omitempty"`
-  KeyMapping map[string]string `thrift:"keyMapping,2" db:"keyMapping" json:"keyMapping,omitempty"`
-  // unused field # 3
-  Prefix *string `thrift:"prefix,4" db:"prefix" json:"prefix,omitempty"`
+	GroupBy    *GroupBy          `thrift:"groupBy,1" db:"groupBy" json:"groupBy,omitempty"`
+	KeyMapping map[string]string `thrift:"keyMapping,2" db:"keyMapping" json:"keyMapping,omitempty"`
+	// unused field # 3
+	Prefix *string `thrift:"prefix,4" db:"prefix" json:"prefix,omitempty"`
 }
 
 func NewJoinPart() *JoinPart {
-  return &JoinPart{}
+	return &JoinPart{}
 }
 
 var JoinPart_GroupBy_DEFAULT *GroupBy
+
 func (p *JoinPart) GetGroupBy() *GroupBy {
-  if !p.IsSetGroupBy() {
-    return JoinPart_GroupBy_DEFAULT
-  }
-return p.GroupBy
+	if !p.IsSetGroupBy() {
+		return JoinPart_GroupBy_DEFAULT
+	}
+	return p.GroupBy
 }
+
 var JoinPart_KeyMapping_DEFAULT map[string]string
 
 func (p *JoinPart) GetKeyMapping() map[string]string {
-  return p.KeyMapping
+	return p.KeyMapping
 }
+
 var JoinPart_Prefix_DEFAULT string
+
 func (p *JoinPart) GetPrefix() string {
-  if !p.IsSetPrefix() {
-    return JoinPart_Prefix_DEFAULT
-  }
-return *p.Prefix
+	if !p.IsSetPrefix() {
+		return JoinPart_Prefix_DEFAULT
+	}
+	return *p.Prefix
 }
 func (p *JoinPart) IsSetGroupBy() bool {
-  return p.GroupBy != nil
+	return p.GroupBy != nil
 }
 
 func (p *JoinPart) IsSetKeyMapping() bool {
-  return p.KeyMapping != nil
+	return p.KeyMapping != nil
 }
 
 func (p *JoinPart) IsSetPrefix() bool {
-  return p.Prefix != nil
+	return p.Prefix != nil
 }
 
 func (p *JoinPart) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.MAP {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
-}
-
-func (p *JoinPart)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  p.GroupBy = &GroupBy{}
-  if err := p.GroupBy.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.GroupBy), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.MAP {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *JoinPart)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  _, _, size, err := iprot.ReadMapBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading map begin: ", err)
-  }
-  tMap := make(map[string]string, size)
-  p.KeyMapping =  tMap
-  for i := 0; i < size; i ++ {
-var _key41 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _key41 = v
-}
-var _val42 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _val42 = v
-}
-    p.KeyMapping[_key41] = _val42
-  }
-  if err := iprot.ReadMapEnd(ctx); err != nil {
-    return thrift.PrependError("error reading map end: ", err)
-  }
-  return nil
+func (p *JoinPart) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.GroupBy = &GroupBy{}
+	if err := p.GroupBy.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.GroupBy), err)
+	}
+	return nil
 }
 
-func (p *JoinPart)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 4: ", err)
-} else {
-  p.Prefix = &v
+func (p *JoinPart) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	_, _, size, err := iprot.ReadMapBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading map begin: ", err)
+	}
+	tMap := make(map[string]string, size)
+	p.KeyMapping = tMap
+	for i := 0; i < size; i++ {
+		var _key41 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_key41 = v
+		}
+		var _val42 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_val42 = v
+		}
+		p.KeyMapping[_key41] = _val42
+	}
+	if err := iprot.ReadMapEnd(ctx); err != nil {
+		return thrift.PrependError("error reading map end: ", err)
+	}
+	return nil
 }
-  return nil
+
+func (p *JoinPart) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.Prefix = &v
+	}
+	return nil
 }
 
 func (p *JoinPart) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "JoinPart"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "JoinPart"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *JoinPart) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetGroupBy() {
-    if err := oprot.WriteFieldBegin(ctx, "groupBy", thrift.STRUCT, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:groupBy: ", p), err) }
-    if err := p.GroupBy.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.GroupBy), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:groupBy: ", p), err) }
-  }
-  return err
+	if p.IsSetGroupBy() {
+		if err := oprot.WriteFieldBegin(ctx, "groupBy", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:groupBy: ", p), err)
+		}
+		if err := p.GroupBy.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.GroupBy), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:groupBy: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *JoinPart) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetKeyMapping() {
-    if err := oprot.WriteFieldBegin(ctx, "keyMapping", thrift.MAP, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:keyMapping: ", p), err) }
-    if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.KeyMapping)); err != nil {
-      return thrift.PrependError("error writing map begin: ", err)
-    }
-    for k, v := range p.KeyMapping {
-      if err := oprot.WriteString(ctx, string(k)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteMapEnd(ctx); err != nil {
-      return thrift.PrependError("error writing map end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:keyMapping: ", p), err) }
-  }
-  return err
+	if p.IsSetKeyMapping() {
+		if err := oprot.WriteFieldBegin(ctx, "keyMapping", thrift.MAP, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:keyMapping: ", p), err)
+		}
+		if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.KeyMapping)); err != nil {
+			return thrift.PrependError("error writing map begin: ", err)
+		}
+		for k, v := range p.KeyMapping {
+			if err := oprot.WriteString(ctx, string(k)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteMapEnd(ctx); err != nil {
+			return thrift.PrependError("error writing map end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:keyMapping: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *JoinPart) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetPrefix() {
-    if err := oprot.WriteFieldBegin(ctx, "prefix", thrift.STRING, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:prefix: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Prefix)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.prefix (4) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:prefix: ", p), err) }
-  }
-  return err
+	if p.IsSetPrefix() {
+		if err := oprot.WriteFieldBegin(ctx, "prefix", thrift.STRING, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:prefix: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Prefix)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.prefix (4) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:prefix: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *JoinPart) Equals(other *JoinPart) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if !p.GroupBy.Equals(other.GroupBy) { return false }
-  if len(p.KeyMapping) != len(other.KeyMapping) { return false }
-  for k, _tgt := range p.KeyMapping {
-    _src43 := other.KeyMapping[k]
-    if _tgt != _src43 { return false }
-  }
-  if p.Prefix != other.Prefix {
-    if p.Prefix == nil || other.Prefix == nil {
-      return false
-    }
-    if (*p.Prefix) != (*other.Prefix) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.GroupBy.Equals(other.GroupBy) {
+		return false
+	}
+	if len(p.KeyMapping) != len(other.KeyMapping) {
+		return false
+	}
+	for k, _tgt := range p.KeyMapping {
+		_src43 := other.KeyMapping[k]
+		if _tgt != _src43 {
+			return false
+		}
+	}
+	if p.Prefix != other.Prefix {
+		if p.Prefix == nil || other.Prefix == nil {
+			return false
+		}
+		if (*p.Prefix) != (*other.Prefix) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *JoinPart) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("JoinPart(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("JoinPart(%+v)", *p)
 }
 
 // Attributes:
-//  - Source
-//  - KeyMapping
-//  - Prefix
+//   - Source
+//   - KeyMapping
+//   - Prefix
 type ExternalPart struct {
-  Source *ExternalSource `thrift:"source,1" db:"source" json:"source,omitempty"`
-  KeyMapping map[string]string `thrift:"keyMapping,2" db:"keyMapping" json:"keyMapping,omitempty"`
-  Prefix *string `thrift:"prefix,3" db:"prefix" json:"prefix,omitempty"`
+	Source     *ExternalSource   `thrift:"source,1" db:"source" json:"source,omitempty"`
+	KeyMapping map[string]string `thrift:"keyMapping,2" db:"keyMapping" json:"keyMapping,omitempty"`
+	Prefix     *string           `thrift:"prefix,3" db:"prefix" json:"prefix,omitempty"`
 }
 
 func NewExternalPart() *ExternalPart {
-  return &ExternalPart{}
+	return &ExternalPart{}
 }
 
 var ExternalPart_Source_DEFAULT *ExternalSource
+
 func (p *ExternalPart) GetSource() *ExternalSource {
-  if !p.IsSetSource() {
-    return ExternalPart_Source_DEFAULT
-  }
-return p.Source
+	if !p.IsSetSource() {
+		return ExternalPart_Source_DEFAULT
+	}
+	return p.Source
 }
+
 var ExternalPart_KeyMapping_DEFAULT map[string]string
 
 func (p *ExternalPart) GetKeyMapping() map[string]string {
-  return p.KeyMapping
+	return p.KeyMapping
 }
+
 var ExternalPart_Prefix_DEFAULT string
+
 func (p *ExternalPart) GetPrefix() string {
-  if !p.IsSetPrefix() {
-    return ExternalPart_Prefix_DEFAULT
-  }
-return *p.Prefix
+	if !p.IsSetPrefix() {
+		return ExternalPart_Prefix_DEFAULT
+	}
+	return *p.Prefix
 }
 func (p *ExternalPart) IsSetSource() bool {
-  return p.Source != nil
+	return p.Source != nil
 }
 
 func (p *ExternalPart) IsSetKeyMapping() bool {
-  return p.KeyMapping != nil
+	return p.KeyMapping != nil
 }
 
 func (p *ExternalPart) IsSetPrefix() bool {
-  return p.Prefix != nil
+	return p.Prefix != nil
 }
 
 func (p *ExternalPart) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.MAP {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
-}
-
-func (p *ExternalPart)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Source = &ExternalSource{}
-  if err := p.Source.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Source), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.MAP {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *ExternalPart)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  _, _, size, err := iprot.ReadMapBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading map begin: ", err)
-  }
-  tMap := make(map[string]string, size)
-  p.KeyMapping =  tMap
-  for i := 0; i < size; i ++ {
-var _key44 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _key44 = v
-}
-var _val45 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _val45 = v
-}
-    p.KeyMapping[_key44] = _val45
-  }
-  if err := iprot.ReadMapEnd(ctx); err != nil {
-    return thrift.PrependError("error reading map end: ", err)
-  }
-  return nil
+func (p *ExternalPart) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Source = &ExternalSource{}
+	if err := p.Source.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Source), err)
+	}
+	return nil
 }
 
-func (p *ExternalPart)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 3: ", err)
-} else {
-  p.Prefix = &v
+func (p *ExternalPart) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	_, _, size, err := iprot.ReadMapBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading map begin: ", err)
+	}
+	tMap := make(map[string]string, size)
+	p.KeyMapping = tMap
+	for i := 0; i < size; i++ {
+		var _key44 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_key44 = v
+		}
+		var _val45 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_val45 = v
+		}
+		p.KeyMapping[_key44] = _val45
+	}
+	if err := iprot.ReadMapEnd(ctx); err != nil {
+		return thrift.PrependError("error reading map end: ", err)
+	}
+	return nil
 }
-  return nil
+
+func (p *ExternalPart) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.Prefix = &v
+	}
+	return nil
 }
 
 func (p *ExternalPart) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "ExternalPart"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "ExternalPart"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *ExternalPart) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetSource() {
-    if err := oprot.WriteFieldBegin(ctx, "source", thrift.STRUCT, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:source: ", p), err) }
-    if err := p.Source.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Source), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:source: ", p), err) }
-  }
-  return err
+	if p.IsSetSource() {
+		if err := oprot.WriteFieldBegin(ctx, "source", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:source: ", p), err)
+		}
+		if err := p.Source.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Source), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:source: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ExternalPart) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetKeyMapping() {
-    if err := oprot.WriteFieldBegin(ctx, "keyMapping", thrift.MAP, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:keyMapping: ", p), err) }
-    if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.KeyMapping)); err != nil {
-      return thrift.PrependError("error writing map begin: ", err)
-    }
-    for k, v := range p.KeyMapping {
-      if err := oprot.WriteString(ctx, string(k)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteMapEnd(ctx); err != nil {
-      return thrift.PrependError("error writing map end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:keyMapping: ", p), err) }
-  }
-  return err
+	if p.IsSetKeyMapping() {
+		if err := oprot.WriteFieldBegin(ctx, "keyMapping", thrift.MAP, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:keyMapping: ", p), err)
+		}
+		if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.KeyMapping)); err != nil {
+			return thrift.PrependError("error writing map begin: ", err)
+		}
+		for k, v := range p.KeyMapping {
+			if err := oprot.WriteString(ctx, string(k)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteMapEnd(ctx); err != nil {
+			return thrift.PrependError("error writing map end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:keyMapping: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ExternalPart) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetPrefix() {
-    if err := oprot.WriteFieldBegin(ctx, "prefix", thrift.STRING, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:prefix: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Prefix)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.prefix (3) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:prefix: ", p), err) }
-  }
-  return err
+	if p.IsSetPrefix() {
+		if err := oprot.WriteFieldBegin(ctx, "prefix", thrift.STRING, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:prefix: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Prefix)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.prefix (3) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:prefix: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ExternalPart) Equals(other *ExternalPart) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if !p.Source.Equals(other.Source) { return false }
-  if len(p.KeyMapping) != len(other.KeyMapping) { return false }
-  for k, _tgt := range p.KeyMapping {
-    _src46 := other.KeyMapping[k]
-    if _tgt != _src46 { return false }
-  }
-  if p.Prefix != other.Prefix {
-    if p.Prefix == nil || other.Prefix == nil {
-      return false
-    }
-    if (*p.Prefix) != (*other.Prefix) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Source.Equals(other.Source) {
+		return false
+	}
+	if len(p.KeyMapping) != len(other.KeyMapping) {
+		return false
+	}
+	for k, _tgt := range p.KeyMapping {
+		_src46 := other.KeyMapping[k]
+		if _tgt != _src46 {
+			return false
+		}
+	}
+	if p.Prefix != other.Prefix {
+		if p.Prefix == nil || other.Prefix == nil {
+			return false
+		}
+		if (*p.Prefix) != (*other.Prefix) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *ExternalPart) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("ExternalPart(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ExternalPart(%+v)", *p)
 }
 
 // Attributes:
-//  - Name
-//  - Expression
-//  - MetaData
+//   - Name
+//   - Expression
+//   - MetaData
 type Derivation struct {
-  Name *string `thrift:"name,1" db:"name" json:"name,omitempty"`
-  Expression *string `thrift:"expression,2" db:"expression" json:"expression,omitempty"`
-  MetaData *MetaData `thrift:"metaData,3" db:"metaData" json:"metaData,omitempty"`
+	Name       *string   `thrift:"name,1" db:"name" json:"name,omitempty"`
+	Expression *string   `thrift:"expression,2" db:"expression" json:"expression,omitempty"`
+	MetaData   *MetaData `thrift:"metaData,3" db:"metaData" json:"metaData,omitempty"`
 }
 
 func NewDerivation() *Derivation {
-  return &Derivation{}
+	return &Derivation{}
 }
 
 var Derivation_Name_DEFAULT string
+
 func (p *Derivation) GetName() string {
-  if !p.IsSetName() {
-    return Derivation_Name_DEFAULT
-  }
-return *p.Name
+	if !p.IsSetName() {
+		return Derivation_Name_DEFAULT
+	}
+	return *p.Name
 }
+
 var Derivation_Expression_DEFAULT string
+
 func (p *Derivation) GetExpression() string {
-  if !p.IsSetExpression() {
-    return Derivation_Expression_DEFAULT
-  }
-return *p.Expression
+	if !p.IsSetExpression() {
+		return Derivation_Expression_DEFAULT
+	}
+	return *p.Expression
 }
+
 var Derivation_MetaData_DEFAULT *MetaData
+
 func (p *Derivation) GetMetaData() *MetaData {
-  if !p.IsSetMetaData() {
-    return Derivation_MetaData_DEFAULT
-  }
-return p.MetaData
+	if !p.IsSetMetaData() {
+		return Derivation_MetaData_DEFAULT
+	}
+	return p.MetaData
 }
 func (p *Derivation) IsSetName() bool {
-  return p.Name != nil
+	return p.Name != nil
 }
 
 func (p *Derivation) IsSetExpression() bool {
-  return p.Expression != nil
+	return p.Expression != nil
 }
 
 func (p *Derivation) IsSetMetaData() bool {
-  return p.MetaData != nil
+	return p.MetaData != nil
 }
 
 func (p *Derivation) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *Derivation)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.Name = &v
-}
-  return nil
-}
-
-func (p *Derivation)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 2: ", err)
-} else {
-  p.Expression = &v
-}
-  return nil
+func (p *Derivation) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.Name = &v
+	}
+	return nil
 }
 
-func (p *Derivation)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  p.MetaData = &MetaData{}
-  if err := p.MetaData.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.MetaData), err)
-  }
-  return nil
+func (p *Derivation) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Expression = &v
+	}
+	return nil
+}
+
+func (p *Derivation) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	p.MetaData = &MetaData{}
+	if err := p.MetaData.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.MetaData), err)
+	}
+	return nil
 }
 
 func (p *Derivation) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "Derivation"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "Derivation"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *Derivation) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetName() {
-    if err := oprot.WriteFieldBegin(ctx, "name", thrift.STRING, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:name: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Name)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.name (1) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:name: ", p), err) }
-  }
-  return err
+	if p.IsSetName() {
+		if err := oprot.WriteFieldBegin(ctx, "name", thrift.STRING, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:name: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Name)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.name (1) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:name: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Derivation) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetExpression() {
-    if err := oprot.WriteFieldBegin(ctx, "expression", thrift.STRING, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:expression: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Expression)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.expression (2) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:expression: ", p), err) }
-  }
-  return err
+	if p.IsSetExpression() {
+		if err := oprot.WriteFieldBegin(ctx, "expression", thrift.STRING, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:expression: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Expression)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.expression (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:expression: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Derivation) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetMetaData() {
-    if err := oprot.WriteFieldBegin(ctx, "metaData", thrift.STRUCT, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:metaData: ", p), err) }
-    if err := p.MetaData.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.MetaData), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:metaData: ", p), err) }
-  }
-  return err
+	if p.IsSetMetaData() {
+		if err := oprot.WriteFieldBegin(ctx, "metaData", thrift.STRUCT, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:metaData: ", p), err)
+		}
+		if err := p.MetaData.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.MetaData), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:metaData: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Derivation) Equals(other *Derivation) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.Name != other.Name {
-    if p.Name == nil || other.Name == nil {
-      return false
-    }
-    if (*p.Name) != (*other.Name) { return false }
-  }
-  if p.Expression != other.Expression {
-    if p.Expression == nil || other.Expression == nil {
-      return false
-    }
-    if (*p.Expression) != (*other.Expression) { return false }
-  }
-  if !p.MetaData.Equals(other.MetaData) { return false }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Name != other.Name {
+		if p.Name == nil || other.Name == nil {
+			return false
+		}
+		if (*p.Name) != (*other.Name) {
+			return false
+		}
+	}
+	if p.Expression != other.Expression {
+		if p.Expression == nil || other.Expression == nil {
+			return false
+		}
+		if (*p.Expression) != (*other.Expression) {
+			return false
+		}
+	}
+	if !p.MetaData.Equals(other.MetaData) {
+		return false
+	}
+	return true
 }
 
 func (p *Derivation) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("Derivation(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Derivation(%+v)", *p)
 }
 
 // Attributes:
-//  - MetaData
-//  - Left
-//  - JoinParts
-//  - SkewKeys
-//  - OnlineExternalParts
-//  - LabelPart
-//  - BootstrapParts
-//  - RowIds
-//  - Derivations
-//  - ModelTransforms
+//   - MetaData
+//   - Left
+//   - JoinParts
+//   - SkewKeys
+//   - OnlineExternalParts
+//   - LabelPart
+//   - BootstrapParts
+//   - RowIds
+//   - Derivations
+//   - ModelTransforms
 type Join struct {
-  MetaData *MetaData `thrift:"metaData,1" db:"metaData" json:"metaData,omitempty"`
-  Left *Source `thrift:"left,2" db:"left" json:"left,omitempty"`
-  JoinParts []*JoinPart `thrift:"joinParts,3" db:"joinParts" json:"joinParts"`
-  SkewKeys map[string][]string `thrift:"skewKeys,4" db:"skewKeys" json:"skewKeys,omitempty"`
-  OnlineExternalParts []*ExternalPart `thrift:"onlineExternalParts,5" db:"onlineExternalParts" json:"onlineExternalParts,omitempty"`
-  LabelPart *LabelPart `thrift:"labelPart,6" db:"labelPart" json:"labelPart,omitempty"`
-  BootstrapParts []*BootstrapPart `thrift:"bootstrapParts,7" db:"bootstrapParts" json:"bootstrapParts,omitempty"`
-  RowIds []string `thrift:"rowIds,8" db:"rowIds" json:"rowIds,omitempty"`
-  Derivations []*Derivation `thrift:"derivations,9" db:"derivations" json:"derivations,omitempty"`
-  ModelTransforms *ModelTransforms `thrift:"modelTransforms,10" db:"modelTransforms" json:"modelTransforms,omitempty"`
+	MetaData            *MetaData           `thrift:"metaData,1" db:"metaData" json:"metaData,omitempty"`
+	Left                *Source             `thrift:"left,2" db:"left" json:"left,omitempty"`
+	JoinParts           []*JoinPart         `thrift:"joinParts,3" db:"joinParts" json:"joinParts"`
+	SkewKeys            map[string][]string `thrift:"skewKeys,4" db:"skewKeys" json:"skewKeys,omitempty"`
+	OnlineExternalParts []*ExternalPart     `thrift:"onlineExternalParts,5" db:"onlineExternalParts" json:"onlineExternalParts,omitempty"`
+	LabelPart           *LabelPart          `thrift:"labelPart,6" db:"labelPart" json:"labelPart,omitempty"`
+	BootstrapParts      []*BootstrapPart    `thrift:"bootstrapParts,7" db:"bootstrapParts" json:"bootstrapParts,omitempty"`
+	RowIds              []string            `thrift:"rowIds,8" db:"rowIds" json:"rowIds,omitempty"`
+	Derivations         []*Derivation       `thrift:"derivations,9" db:"derivations" json:"derivations,omitempty"`
+	ModelTransforms     *ModelTransforms    `thrift:"modelTransforms,10" db:"modelTransforms" json:"modelTransforms,omitempty"`
 }
 
 func NewJoin() *Join {
-  return &Join{}
+	return &Join{}
 }
 
 var Join_MetaData_DEFAULT *MetaData
+
 func (p *Join) GetMetaData() *MetaData {
-  if !p.IsSetMetaData() {
-    return Join_MetaData_DEFAULT
-  }
-return p.MetaData
+	if !p.IsSetMetaData() {
+		return Join_MetaData_DEFAULT
+	}
+	return p.MetaData
 }
+
 var Join_Left_DEFAULT *Source
+
 func (p *Join) GetLeft() *Source {
-  if !p.IsSetLeft() {
-    return Join_Left_DEFAULT
-  }
-return p.Left
+	if !p.IsSetLeft() {
+		return Join_Left_DEFAULT
+	}
+	return p.Left
 }
 
 func (p *Join) GetJoinParts() []*JoinPart {
-  return p.JoinParts
+	return p.JoinParts
 }
+
 var Join_SkewKeys_DEFAULT map[string][]string
 
 func (p *Join) GetSkewKeys() map[string][]string {
-  return p.SkewKeys
+	return p.SkewKeys
 }
+
 var Join_OnlineExternalParts_DEFAULT []*ExternalPart
 
 func (p *Join) GetOnlineExternalParts() []*ExternalPart {
-  return p.OnlineExternalParts
+	return p.OnlineExternalParts
 }
+
 var Join_LabelPart_DEFAULT *LabelPart
+
 func (p *Join) GetLabelPart() *LabelPart {
-  if !p.IsSetLabelPart() {
-    return Join_LabelPart_DEFAULT
-  }
-return p.LabelPart
+	if !p.IsSetLabelPart() {
+		return Join_LabelPart_DEFAULT
+	}
+	return p.LabelPart
 }
+
 var Join_BootstrapParts_DEFAULT []*BootstrapPart
 
 func (p *Join) GetBootstrapParts() []*BootstrapPart {
-  return p.BootstrapParts
+	return p.BootstrapParts
 }
+
 var Join_RowIds_DEFAULT []string
 
 func (p *Join) GetRowIds() []string {
-  return p.RowIds
+	return p.RowIds
 }
+
 var Join_Derivations_DEFAULT []*Derivation
 
 func (p *Join) GetDerivations() []*Derivation {
-  return p.Derivations
+	return p.Derivations
 }
+
 var Join_ModelTransforms_DEFAULT *ModelTransforms
+
 func (p *Join) GetModelTransforms() *ModelTransforms {
-  if !p.IsSetModelTransforms() {
-    return Join_ModelTransforms_DEFAULT
-  }
-return p.ModelTransforms
+	if !p.IsSetModelTransforms() {
+		return Join_ModelTransforms_DEFAULT
+	}
+	return p.ModelTransforms
 }
 func (p *Join) IsSetMetaData() bool {
-  return p.MetaData != nil
+	return p.MetaData != nil
 }
 
 func (p *Join) IsSetLeft() bool {
-  return p.Left != nil
+	return p.Left != nil
 }
 
 func (p *Join) IsSetSkewKeys() bool {
-  return p.SkewKeys != nil
+	return p.SkewKeys != nil
 }
 
 func (p *Join) IsSetOnlineExternalParts() bool {
-  return p.OnlineExternalParts != nil
+	return p.OnlineExternalParts != nil
 }
 
 func (p *Join) IsSetLabelPart() bool {
-  return p.LabelPart != nil
+	return p.LabelPart != nil
 }
 
 func (p *Join) IsSetBootstrapParts() bool {
-  return p.BootstrapParts != nil
+	return p.BootstrapParts != nil
 }
 
 func (p *Join) IsSetRowIds() bool {
-  return p.RowIds != nil
+	return p.RowIds != nil
 }
 
 func (p *Join) IsSetDerivations() bool {
-  return p.Derivations != nil
+	return p.Derivations != nil
 }
 
 func (p *Join) IsSetModelTransforms() bool {
-  return p.ModelTransforms != nil
+	return p.ModelTransforms != nil
 }
 
 func (p *Join) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.MAP {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 5:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField5(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 6:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField6(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 7:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField7(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 8:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField8(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 9:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField9(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 10:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField10(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
-}
-
-func (p *Join)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  p.MetaData = &MetaData{}
-  if err := p.MetaData.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.MetaData), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.MAP {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 6:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField6(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 7:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField7(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 8:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField8(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 9:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField9(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 10:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField10(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *Join)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Left = &Source{}
-  if err := p.Left.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Left), err)
-  }
-  return nil
+func (p *Join) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.MetaData = &MetaData{}
+	if err := p.MetaData.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.MetaData), err)
+	}
+	return nil
 }
 
-func (p *Join)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]*JoinPart, 0, size)
-  p.JoinParts =  tSlice
-  for i := 0; i < size; i ++ {
-    _elem47 := &JoinPart{}
-    if err := _elem47.Read(ctx, iprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem47), err)
-    }
-    p.JoinParts = append(p.JoinParts, _elem47)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *Join) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Left = &Source{}
+	if err := p.Left.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Left), err)
+	}
+	return nil
 }
 
-func (p *Join)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  _, _, size, err := iprot.ReadMapBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading map begin: ", err)
-  }
-  tMap := make(map[string][]string, size)
-  p.SkewKeys =  tMap
-  for i := 0; i < size; i ++ {
-var _key48 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _key48 = v
-}
-    _, size, err := iprot.ReadListBegin(ctx)
-    if err != nil {
-      return thrift.PrependError("error reading list begin: ", err)
-    }
-    tSlice := make([]string, 0, size)
-    _val49 :=  tSlice
-    for i := 0; i < size; i ++ {
-var _elem50 string
-      if v, err := iprot.ReadString(ctx); err != nil {
-      return thrift.PrependError("error reading field 0: ", err)
-} else {
-      _elem50 = v
-}
-      _val49 = append(_val49, _elem50)
-    }
-    if err := iprot.ReadListEnd(ctx); err != nil {
-      return thrift.PrependError("error reading list end: ", err)
-    }
-    p.SkewKeys[_key48] = _val49
-  }
-  if err := iprot.ReadMapEnd(ctx); err != nil {
-    return thrift.PrependError("error reading map end: ", err)
-  }
-  return nil
+func (p *Join) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*JoinPart, 0, size)
+	p.JoinParts = tSlice
+	for i := 0; i < size; i++ {
+		_elem47 := &JoinPart{}
+		if err := _elem47.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem47), err)
+		}
+		p.JoinParts = append(p.JoinParts, _elem47)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
-func (p *Join)  ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]*ExternalPart, 0, size)
-  p.OnlineExternalParts =  tSlice
-  for i := 0; i < size; i ++ {
-    _elem51 := &ExternalPart{}
-    if err := _elem51.Read(ctx, iprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem51), err)
-    }
-    p.OnlineExternalParts = append(p.OnlineExternalParts, _elem51)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *Join) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	_, _, size, err := iprot.ReadMapBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading map begin: ", err)
+	}
+	tMap := make(map[string][]string, size)
+	p.SkewKeys = tMap
+	for i := 0; i < size; i++ {
+		var _key48 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_key48 = v
+		}
+		_, size, err := iprot.ReadListBegin(ctx)
+		if err != nil {
+			return thrift.PrependError("error reading list begin: ", err)
+		}
+		tSlice := make([]string, 0, size)
+		_val49 := tSlice
+		for i := 0; i < size; i++ {
+			var _elem50 string
+			if v, err := iprot.ReadString(ctx); err != nil {
+				return thrift.PrependError("error reading field 0: ", err)
+			} else {
+				_elem50 = v
+			}
+			_val49 = append(_val49, _elem50)
+		}
+		if err := iprot.ReadListEnd(ctx); err != nil {
+			return thrift.PrependError("error reading list end: ", err)
+		}
+		p.SkewKeys[_key48] = _val49
+	}
+	if err := iprot.ReadMapEnd(ctx); err != nil {
+		return thrift.PrependError("error reading map end: ", err)
+	}
+	return nil
 }
 
-func (p *Join)  ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
-  p.LabelPart = &LabelPart{}
-  if err := p.LabelPart.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.LabelPart), err)
-  }
-  return nil
+func (p *Join) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*ExternalPart, 0, size)
+	p.OnlineExternalParts = tSlice
+	for i := 0; i < size; i++ {
+		_elem51 := &ExternalPart{}
+		if err := _elem51.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem51), err)
+		}
+		p.OnlineExternalParts = append(p.OnlineExternalParts, _elem51)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
-func (p *Join)  ReadField7(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]*BootstrapPart, 0, size)
-  p.BootstrapParts =  tSlice
-  for i := 0; i < size; i ++ {
-    _elem52 := &BootstrapPart{}
-    if err := _elem52.Read(ctx, iprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem52), err)
-    }
-    p.BootstrapParts = append(p.BootstrapParts, _elem52)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *Join) ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
+	p.LabelPart = &LabelPart{}
+	if err := p.LabelPart.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.LabelPart), err)
+	}
+	return nil
 }
 
-func (p *Join)  ReadField8(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]string, 0, size)
-  p.RowIds =  tSlice
-  for i := 0; i < size; i ++ {
-var _elem53 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _elem53 = v
-}
-    p.RowIds = append(p.RowIds, _elem53)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *Join) ReadField7(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*BootstrapPart, 0, size)
+	p.BootstrapParts = tSlice
+	for i := 0; i < size; i++ {
+		_elem52 := &BootstrapPart{}
+		if err := _elem52.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem52), err)
+		}
+		p.BootstrapParts = append(p.BootstrapParts, _elem52)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
-func (p *Join)  ReadField9(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]*Derivation, 0, size)
-  p.Derivations =  tSlice
-  for i := 0; i < size; i ++ {
-    _elem54 := &Derivation{}
-    if err := _elem54.Read(ctx, iprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem54), err)
-    }
-    p.Derivations = append(p.Derivations, _elem54)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *Join) ReadField8(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]string, 0, size)
+	p.RowIds = tSlice
+	for i := 0; i < size; i++ {
+		var _elem53 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_elem53 = v
+		}
+		p.RowIds = append(p.RowIds, _elem53)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
-func (p *Join)  ReadField10(ctx context.Context, iprot thrift.TProtocol) error {
-  p.ModelTransforms = &ModelTransforms{}
-  if err := p.ModelTransforms.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.ModelTransforms), err)
-  }
-  return nil
+func (p *Join) ReadField9(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*Derivation, 0, size)
+	p.Derivations = tSlice
+	for i := 0; i < size; i++ {
+		_elem54 := &Derivation{}
+		if err := _elem54.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem54), err)
+		}
+		p.Derivations = append(p.Derivations, _elem54)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
+}
+
+func (p *Join) ReadField10(ctx context.Context, iprot thrift.TProtocol) error {
+	p.ModelTransforms = &ModelTransforms{}
+	if err := p.ModelTransforms.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.ModelTransforms), err)
+	}
+	return nil
 }
 
 func (p *Join) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "Join"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-    if err := p.writeField5(ctx, oprot); err != nil { return err }
-    if err := p.writeField6(ctx, oprot); err != nil { return err }
-    if err := p.writeField7(ctx, oprot); err != nil { return err }
-    if err := p.writeField8(ctx, oprot); err != nil { return err }
-    if err := p.writeField9(ctx, oprot); err != nil { return err }
-    if err := p.writeField10(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "Join"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField6(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField7(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField8(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField9(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField10(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *Join) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetMetaData() {
-    if err := oprot.WriteFieldBegin(ctx, "metaData", thrift.STRUCT, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:metaData: ", p), err) }
-    if err := p.MetaData.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.MetaData), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:metaData: ", p), err) }
-  }
-  return err
+	if p.IsSetMetaData() {
+		if err := oprot.WriteFieldBegin(ctx, "metaData", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:metaData: ", p), err)
+		}
+		if err := p.MetaData.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.MetaData), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:metaData: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Join) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetLeft() {
-    if err := oprot.WriteFieldBegin(ctx, "left", thrift.STRUCT, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:left: ", p), err) }
-    if err := p.Left.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Left), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:left: ", p), err) }
-  }
-  return err
+	if p.IsSetLeft() {
+		if err := oprot.WriteFieldBegin(ctx, "left", thrift.STRUCT, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:left: ", p), err)
+		}
+		if err := p.Left.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Left), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:left: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Join) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "joinParts", thrift.LIST, 3); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:joinParts: ", p), err) }
-  if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.JoinParts)); err != nil {
-    return thrift.PrependError("error writing list begin: ", err)
-  }
-  for _, v := range p.JoinParts {
-    if err := v.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
-    }
-  }
-  if err := oprot.WriteListEnd(ctx); err != nil {
-    return thrift.PrependError("error writing list end: ", err)
-  }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 3:joinParts: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "joinParts", thrift.LIST, 3); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:joinParts: ", p), err)
+	}
+	if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.JoinParts)); err != nil {
+		return thrift.PrependError("error writing list begin: ", err)
+	}
+	for _, v := range p.JoinParts {
+		if err := v.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+		}
+	}
+	if err := oprot.WriteListEnd(ctx); err != nil {
+		return thrift.PrependError("error writing list end: ", err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 3:joinParts: ", p), err)
+	}
+	return err
 }
 
 func (p *Join) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetSkewKeys() {
-    if err := oprot.WriteFieldBegin(ctx, "skewKeys", thrift.MAP, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:skewKeys: ", p), err) }
-    if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.LIST, len(p.SkewKeys)); err != nil {
-      return thrift.PrependError("error writing map begin: ", err)
-    }
-    for k, v := range p.SkewKeys {
-      if err := oprot.WriteString(ctx, string(k)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-      if err := oprot.WriteListBegin(ctx, thrift.STRING, len(v)); err != nil {
-        return thrift.PrependError("error writing list begin: ", err)
-      }
-      for _, v := range v {
-        if err := oprot.WriteString(ctx, string(v)); err != nil {
-        return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-      }
-      if err := oprot.WriteListEnd(ctx); err != nil {
-        return thrift.PrependError("error writing list end: ", err)
-      }
-    }
-    if err := oprot.WriteMapEnd(ctx); err != nil {
-      return thrift.PrependError("error writing map end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:skewKeys: ", p), err) }
-  }
-  return err
+	if p.IsSetSkewKeys() {
+		if err := oprot.WriteFieldBegin(ctx, "skewKeys", thrift.MAP, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:skewKeys: ", p), err)
+		}
+		if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.LIST, len(p.SkewKeys)); err != nil {
+			return thrift.PrependError("error writing map begin: ", err)
+		}
+		for k, v := range p.SkewKeys {
+			if err := oprot.WriteString(ctx, string(k)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+			if err := oprot.WriteListBegin(ctx, thrift.STRING, len(v)); err != nil {
+				return thrift.PrependError("error writing list begin: ", err)
+			}
+			for _, v := range v {
+				if err := oprot.WriteString(ctx, string(v)); err != nil {
+					return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+				}
+			}
+			if err := oprot.WriteListEnd(ctx); err != nil {
+				return thrift.PrependError("error writing list end: ", err)
+			}
+		}
+		if err := oprot.WriteMapEnd(ctx); err != nil {
+			return thrift.PrependError("error writing map end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:skewKeys: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Join) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetOnlineExternalParts() {
-    if err := oprot.WriteFieldBegin(ctx, "onlineExternalParts", thrift.LIST, 5); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:onlineExternalParts: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.OnlineExternalParts)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.OnlineExternalParts {
-      if err := v.Write(ctx, oprot); err != nil {
-        return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
-      }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 5:onlineExternalParts: ", p), err) }
-  }
-  return err
+	if p.IsSetOnlineExternalParts() {
+		if err := oprot.WriteFieldBegin(ctx, "onlineExternalParts", thrift.LIST, 5); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:onlineExternalParts: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.OnlineExternalParts)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.OnlineExternalParts {
+			if err := v.Write(ctx, oprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 5:onlineExternalParts: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Join) writeField6(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetLabelPart() {
-    if err := oprot.WriteFieldBegin(ctx, "labelPart", thrift.STRUCT, 6); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:labelPart: ", p), err) }
-    if err := p.LabelPart.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.LabelPart), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 6:labelPart: ", p), err) }
-  }
-  return err
+	if p.IsSetLabelPart() {
+		if err := oprot.WriteFieldBegin(ctx, "labelPart", thrift.STRUCT, 6); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:labelPart: ", p), err)
+		}
+		if err := p.LabelPart.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.LabelPart), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 6:labelPart: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Join) writeField7(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetBootstrapParts() {
-    if err := oprot.WriteFieldBegin(ctx, "bootstrapParts", thrift.LIST, 7); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 7:bootstrapParts: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.BootstrapParts)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.BootstrapParts {
-      if err := v.Write(ctx, oprot); err != nil {
-        return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
-      }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 7:bootstrapParts: ", p), err) }
-  }
-  return err
+	if p.IsSetBootstrapParts() {
+		if err := oprot.WriteFieldBegin(ctx, "bootstrapParts", thrift.LIST, 7); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 7:bootstrapParts: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.BootstrapParts)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.BootstrapParts {
+			if err := v.Write(ctx, oprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 7:bootstrapParts: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Join) writeField8(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetRowIds() {
-    if err := oprot.WriteFieldBegin(ctx, "rowIds", thrift.LIST, 8); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 8:rowIds: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.RowIds)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.RowIds {
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 8:rowIds: ", p), err) }
-  }
-  return err
+	if p.IsSetRowIds() {
+		if err := oprot.WriteFieldBegin(ctx, "rowIds", thrift.LIST, 8); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 8:rowIds: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.RowIds)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.RowIds {
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 8:rowIds: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Join) writeField9(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetDerivations() {
-    if err := oprot.WriteFieldBegin(ctx, "derivations", thrift.LIST, 9); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 9:derivations: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Derivations)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.Derivations {
-      if err := v.Write(ctx, oprot); err != nil {
-        return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
-      }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 9:derivations: ", p), err) }
-  }
-  return err
+	if p.IsSetDerivations() {
+		if err := oprot.WriteFieldBegin(ctx, "derivations", thrift.LIST, 9); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 9:derivations: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Derivations)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Derivations {
+			if err := v.Write(ctx, oprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 9:derivations: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Join) writeField10(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetModelTransforms() {
-    if err := oprot.WriteFieldBegin(ctx, "modelTransforms", thrift.STRUCT, 10); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 10:modelTransforms: ", p), err) }
-    if err := p.ModelTransforms.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.ModelTransforms), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 10:modelTransforms: ", p), err) }
-  }
-  return err
+	if p.IsSetModelTransforms() {
+		if err := oprot.WriteFieldBegin(ctx, "modelTransforms", thrift.STRUCT, 10); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 10:modelTransforms: ", p), err)
+		}
+		if err := p.ModelTransforms.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.ModelTransforms), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 10:modelTransforms: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Join) Equals(other *Join) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if !p.MetaData.Equals(other.MetaData) { return false }
-  if !p.Left.Equals(other.Left) { return false }
-  if len(p.JoinParts) != len(other.JoinParts) { return false }
-  for i, _tgt := range p.JoinParts {
-    _src55 := other.JoinParts[i]
-    if !_tgt.Equals(_src55) { return false }
-  }
-  if len(p.SkewKeys) != len(other.SkewKeys) { return false }
-  for k, _tgt := range p.SkewKeys {
-    _src56 := other.SkewKeys[k]
-    if len(_tgt) != len(_src56) { return false }
-    for i, _tgt := range _tgt {
-      _src57 := _src56[i]
-      if _tgt != _src57 { return false }
-    }
-  }
-  if len(p.OnlineExternalParts) != len(other.OnlineExternalParts) { return false }
-  for i, _tgt := range p.OnlineExternalParts {
-    _src58 := other.OnlineExternalParts[i]
-    if !_tgt.Equals(_src58) { return false }
-  }
-  if !p.LabelPart.Equals(other.LabelPart) { return false }
-  if len(p.BootstrapParts) != len(other.BootstrapParts) { return false }
-  for i, _tgt := range p.BootstrapParts {
-    _src59 := other.BootstrapParts[i]
-    if !_tgt.Equals(_src59) { return false }
-  }
-  if len(p.RowIds) != len(other.RowIds) { return false }
-  for i, _tgt := range p.RowIds {
-    _src60 := other.RowIds[i]
-    if _tgt != _src60 { return false }
-  }
-  if len(p.Derivations) != len(other.Derivations) { return false }
-  for i, _tgt := range p.Derivations {
-    _src61 := other.Derivations[i]
-    if !_tgt.Equals(_src61) { return false }
-  }
-  if !p.ModelTransforms.Equals(other.ModelTransforms) { return false }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.MetaData.Equals(other.MetaData) {
+		return false
+	}
+	if !p.Left.Equals(other.Left) {
+		return false
+	}
+	if len(p.JoinParts) != len(other.JoinParts) {
+		return false
+	}
+	for i, _tgt := range p.JoinParts {
+		_src55 := other.JoinParts[i]
+		if !_tgt.Equals(_src55) {
+			return false
+		}
+	}
+	if len(p.SkewKeys) != len(other.SkewKeys) {
+		return false
+	}
+	for k, _tgt := range p.SkewKeys {
+		_src56 := other.SkewKeys[k]
+		if len(_tgt) != len(_src56) {
+			return false
+		}
+		for i, _tgt := range _tgt {
+			_src57 := _src56[i]
+			if _tgt != _src57 {
+				return false
+			}
+		}
+	}
+	if len(p.OnlineExternalParts) != len(other.OnlineExternalParts) {
+		return false
+	}
+	for i, _tgt := range p.OnlineExternalParts {
+		_src58 := other.OnlineExternalParts[i]
+		if !_tgt.Equals(_src58) {
+			return false
+		}
+	}
+	if !p.LabelPart.Equals(other.LabelPart) {
+		return false
+	}
+	if len(p.BootstrapParts) != len(other.BootstrapParts) {
+		return false
+	}
+	for i, _tgt := range p.BootstrapParts {
+		_src59 := other.BootstrapParts[i]
+		if !_tgt.Equals(_src59) {
+			return false
+		}
+	}
+	if len(p.RowIds) != len(other.RowIds) {
+		return false
+	}
+	for i, _tgt := range p.RowIds {
+		_src60 := other.RowIds[i]
+		if _tgt != _src60 {
+			return false
+		}
+	}
+	if len(p.Derivations) != len(other.Derivations) {
+		return false
+	}
+	for i, _tgt := range p.Derivations {
+		_src61 := other.Derivations[i]
+		if !_tgt.Equals(_src61) {
+			return false
+		}
+	}
+	if !p.ModelTransforms.Equals(other.ModelTransforms) {
+		return false
+	}
+	return true
 }
 
 func (p *Join) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("Join(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Join(%+v)", *p)
 }
 
 // Attributes:
-//  - MetaData
-//  - Table
-//  - Query
-//  - KeyColumns
+//   - MetaData
+//   - Table
+//   - Query
+//   - KeyColumns
 type BootstrapPart struct {
-  MetaData *MetaData `thrift:"metaData,1" db:"metaData" json:"metaData,omitempty"`
-  Table *string `thrift:"table,2" db:"table" json:"table,omitempty"`
-  Query *Query `thrift:"query,3" db:"query" json:"query,omitempty"`
-  KeyColumns []string `thrift:"keyColumns,4" db:"keyColumns" json:"keyColumns,omitempty"`
+	MetaData   *MetaData `thrift:"metaData,1" db:"metaData" json:"metaData,omitempty"`
+	Table      *string   `thrift:"table,2" db:"table" json:"table,omitempty"`
+	Query      *Query    `thrift:"query,3" db:"query" json:"query,omitempty"`
+	KeyColumns []string  `thrift:"keyColumns,4" db:"keyColumns" json:"keyColumns,omitempty"`
 }
 
 func NewBootstrapPart() *BootstrapPart {
-  return &BootstrapPart{}
+	return &BootstrapPart{}
 }
 
 var BootstrapPart_MetaData_DEFAULT *MetaData
+
 func (p *BootstrapPart) GetMetaData() *MetaData {
-  if !p.IsSetMetaData() {
-    return BootstrapPart_MetaData_DEFAULT
-  }
-return p.MetaData
+	if !p.IsSetMetaData() {
+		return BootstrapPart_MetaData_DEFAULT
+	}
+	return p.MetaData
 }
+
 var BootstrapPart_Table_DEFAULT string
+
 func (p *BootstrapPart) GetTable() string {
-  if !p.IsSetTable() {
-    return BootstrapPart_Table_DEFAULT
-  }
-return *p.Table
+	if !p.IsSetTable() {
+		return BootstrapPart_Table_DEFAULT
+	}
+	return *p.Table
 }
+
 var BootstrapPart_Query_DEFAULT *Query
+
 func (p *BootstrapPart) GetQuery() *Query {
-  if !p.IsSetQuery() {
-    return BootstrapPart_Query_DEFAULT
-  }
-return p.Query
+	if !p.IsSetQuery() {
+		return BootstrapPart_Query_DEFAULT
+	}
+	return p.Query
 }
+
 var BootstrapPart_KeyColumns_DEFAULT []string
 
 func (p *BootstrapPart) GetKeyColumns() []string {
-  return p.KeyColumns
+	return p.KeyColumns
 }
 func (p *BootstrapPart) IsSetMetaData() bool {
-  return p.MetaData != nil
+	return p.MetaData != nil
 }
 
 func (p *BootstrapPart) IsSetTable() bool {
-  return p.Table != nil
+	return p.Table != nil
 }
 
 func (p *BootstrapPart) IsSetQuery() bool {
-  return p.Query != nil
+	return p.Query != nil
 }
 
 func (p *BootstrapPart) IsSetKeyColumns() bool {
-  return p.KeyColumns != nil
+	return p.KeyColumns != nil
 }
 
 func (p *BootstrapPart) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *BootstrapPart)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  p.MetaData = &MetaData{}
-  if err := p.MetaData.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.MetaData), err)
-  }
-  return nil
+func (p *BootstrapPart) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.MetaData = &MetaData{}
+	if err := p.MetaData.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.MetaData), err)
+	}
+	return nil
 }
 
-func (p *BootstrapPart)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 2: ", err)
-} else {
-  p.Table = &v
-}
-  return nil
-}
-
-func (p *BootstrapPart)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Query = &Query{}
-  if err := p.Query.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Query), err)
-  }
-  return nil
+func (p *BootstrapPart) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.Table = &v
+	}
+	return nil
 }
 
-func (p *BootstrapPart)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]string, 0, size)
-  p.KeyColumns =  tSlice
-  for i := 0; i < size; i ++ {
-var _elem62 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _elem62 = v
+func (p *BootstrapPart) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Query = &Query{}
+	if err := p.Query.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Query), err)
+	}
+	return nil
 }
-    p.KeyColumns = append(p.KeyColumns, _elem62)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+
+func (p *BootstrapPart) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]string, 0, size)
+	p.KeyColumns = tSlice
+	for i := 0; i < size; i++ {
+		var _elem62 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_elem62 = v
+		}
+		p.KeyColumns = append(p.KeyColumns, _elem62)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
 func (p *BootstrapPart) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "BootstrapPart"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "BootstrapPart"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *BootstrapPart) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetMetaData() {
-    if err := oprot.WriteFieldBegin(ctx, "metaData", thrift.STRUCT, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:metaData: ", p), err) }
-    if err := p.MetaData.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.MetaData), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:metaData: ", p), err) }
-  }
-  return err
+	if p.IsSetMetaData() {
+		if err := oprot.WriteFieldBegin(ctx, "metaData", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:metaData: ", p), err)
+		}
+		if err := p.MetaData.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.MetaData), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:metaData: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *BootstrapPart) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetTable() {
-    if err := oprot.WriteFieldBegin(ctx, "table", thrift.STRING, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:table: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Table)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.table (2) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:table: ", p), err) }
-  }
-  return err
+	if p.IsSetTable() {
+		if err := oprot.WriteFieldBegin(ctx, "table", thrift.STRING, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:table: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Table)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.table (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:table: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *BootstrapPart) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetQuery() {
-    if err := oprot.WriteFieldBegin(ctx, "query", thrift.STRUCT, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:query: ", p), err) }
-    if err := p.Query.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Query), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:query: ", p), err) }
-  }
-  return err
+	if p.IsSetQuery() {
+		if err := oprot.WriteFieldBegin(ctx, "query", thrift.STRUCT, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:query: ", p), err)
+		}
+		if err := p.Query.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Query), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:query: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *BootstrapPart) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetKeyColumns() {
-    if err := oprot.WriteFieldBegin(ctx, "keyColumns", thrift.LIST, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:keyColumns: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.KeyColumns)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.KeyColumns {
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:keyColumns: ", p), err) }
-  }
-  return err
+	if p.IsSetKeyColumns() {
+		if err := oprot.WriteFieldBegin(ctx, "keyColumns", thrift.LIST, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:keyColumns: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.KeyColumns)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.KeyColumns {
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:keyColumns: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *BootstrapPart) Equals(other *BootstrapPart) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if !p.MetaData.Equals(other.MetaData) { return false }
-  if p.Table != other.Table {
-    if p.Table == nil || other.Table == nil {
-      return false
-    }
-    if (*p.Table) != (*other.Table) { return false }
-  }
-  if !p.Query.Equals(other.Query) { return false }
-  if len(p.KeyColumns) != len(other.KeyColumns) { return false }
-  for i, _tgt := range p.KeyColumns {
-    _src63 := other.KeyColumns[i]
-    if _tgt != _src63 { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.MetaData.Equals(other.MetaData) {
+		return false
+	}
+	if p.Table != other.Table {
+		if p.Table == nil || other.Table == nil {
+			return false
+		}
+		if (*p.Table) != (*other.Table) {
+			return false
+		}
+	}
+	if !p.Query.Equals(other.Query) {
+		return false
+	}
+	if len(p.KeyColumns) != len(other.KeyColumns) {
+		return false
+	}
+	for i, _tgt := range p.KeyColumns {
+		_src63 := other.KeyColumns[i]
+		if _tgt != _src63 {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *BootstrapPart) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("BootstrapPart(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("BootstrapPart(%+v)", *p)
 }
 
 // Attributes:
-//  - Labels
-//  - LeftStartOffset
-//  - LeftEndOffset
-//  - MetaData
+//   - Labels
+//   - LeftStartOffset
+//   - LeftEndOffset
+//   - MetaData
 type LabelPart struct {
-  Labels []*JoinPart `thrift:"labels,1" db:"labels" json:"labels,omitempty"`
-  LeftStartOffset *int32 `thrift:"leftStartOffset,2" db:"leftStartOffset" json:"leftStartOffset,omitempty"`
-  LeftEndOffset *int32 `thrift:"leftEndOffset,3" db:"leftEndOffset" json:"leftEndOffset,omitempty"`
-  MetaData *MetaData `thrift:"metaData,4" db:"metaData" json:"metaData,omitempty"`
+	Labels          []*JoinPart `thrift:"labels,1" db:"labels" json:"labels,omitempty"`
+	LeftStartOffset *int32      `thrift:"leftStartOffset,2" db:"leftStartOffset" json:"leftStartOffset,omitempty"`
+	LeftEndOffset   *int32      `thrift:"leftEndOffset,3" db:"leftEndOffset" json:"leftEndOffset,omitempty"`
+	MetaData        *MetaData   `thrift:"metaData,4" db:"metaData" json:"metaData,omitempty"`
 }
 
 func NewLabelPart() *LabelPart {
-  return &LabelPart{}
+	return &LabelPart{}
 }
 
 var LabelPart_Labels_DEFAULT []*JoinPart
 
 func (p *LabelPart) GetLabels() []*JoinPart {
-  return p.Labels
+	return p.Labels
 }
+
 var LabelPart_LeftStartOffset_DEFAULT int32
+
 func (p *LabelPart) GetLeftStartOffset() int32 {
-  if !p.IsSetLeftStartOffset() {
-    return LabelPart_LeftStartOffset_DEFAULT
-  }
-return *p.LeftStartOffset
+	if !p.IsSetLeftStartOffset() {
+		return LabelPart_LeftStartOffset_DEFAULT
+	}
+	return *p.LeftStartOffset
 }
+
 var LabelPart_LeftEndOffset_DEFAULT int32
+
 func (p *LabelPart) GetLeftEndOffset() int32 {
-  if !p.IsSetLeftEndOffset() {
-    return LabelPart_LeftEndOffset_DEFAULT
-  }
-return *p.LeftEndOffset
+	if !p.IsSetLeftEndOffset() {
+		return LabelPart_LeftEndOffset_DEFAULT
+	}
+	return *p.LeftEndOffset
 }
+
 var LabelPart_MetaData_DEFAULT *MetaData
+
 func (p *LabelPart) GetMetaData() *MetaData {
-  if !p.IsSetMetaData() {
-    return LabelPart_MetaData_DEFAULT
-  }
-return p.MetaData
+	if !p.IsSetMetaData() {
+		return LabelPart_MetaData_DEFAULT
+	}
+	return p.MetaData
 }
 func (p *LabelPart) IsSetLabels() bool {
-  return p.Labels != nil
+	return p.Labels != nil
 }
 
 func (p *LabelPart) IsSetLeftStartOffset() bool {
-  return p.LeftStartOffset != nil
+	return p.LeftStartOffset != nil
 }
 
 func (p *LabelPart) IsSetLeftEndOffset() bool {
-  return p.LeftEndOffset != nil
+	return p.LeftEndOffset != nil
 }
 
 func (p *LabelPart) IsSetMetaData() bool {
-  return p.MetaData != nil
+	return p.MetaData != nil
 }
 
 func (p *LabelPart) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.I32 {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.I32 {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *LabelPart)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]*JoinPart, 0, size)
-  p.Labels =  tSlice
-  for i := 0; i < size; i ++ {
-    _elem64 := &JoinPart{}
-    if err := _elem64.Read(ctx, iprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem64), err)
-    }
-    p.Labels = append(p.Labels, _elem64)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *LabelPart) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*JoinPart, 0, size)
+	p.Labels = tSlice
+	for i := 0; i < size; i++ {
+		_elem64 := &JoinPart{}
+		if err := _elem64.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem64), err)
+		}
+		p.Labels = append(p.Labels, _elem64)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
-func (p *LabelPart)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI32(ctx); err != nil {
-  return thrift.PrependError("error reading field 2: ", err)
-} else {
-  p.LeftStartOffset = &v
-}
-  return nil
-}
-
-func (p *LabelPart)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI32(ctx); err != nil {
-  return thrift.PrependError("error reading field 3: ", err)
-} else {
-  p.LeftEndOffset = &v
-}
-  return nil
+func (p *LabelPart) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.LeftStartOffset = &v
+	}
+	return nil
 }
 
-func (p *LabelPart)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  p.MetaData = &MetaData{}
-  if err := p.MetaData.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.MetaData), err)
-  }
-  return nil
+func (p *LabelPart) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.LeftEndOffset = &v
+	}
+	return nil
+}
+
+func (p *LabelPart) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	p.MetaData = &MetaData{}
+	if err := p.MetaData.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.MetaData), err)
+	}
+	return nil
 }
 
 func (p *LabelPart) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "LabelPart"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "LabelPart"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *LabelPart) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetLabels() {
-    if err := oprot.WriteFieldBegin(ctx, "labels", thrift.LIST, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:labels: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Labels)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.Labels {
-      if err := v.Write(ctx, oprot); err != nil {
-        return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
-      }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:labels: ", p), err) }
-  }
-  return err
+	if p.IsSetLabels() {
+		if err := oprot.WriteFieldBegin(ctx, "labels", thrift.LIST, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:labels: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Labels)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Labels {
+			if err := v.Write(ctx, oprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:labels: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *LabelPart) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetLeftStartOffset() {
-    if err := oprot.WriteFieldBegin(ctx, "leftStartOffset", thrift.I32, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:leftStartOffset: ", p), err) }
-    if err := oprot.WriteI32(ctx, int32(*p.LeftStartOffset)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.leftStartOffset (2) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:leftStartOffset: ", p), err) }
-  }
-  return err
+	if p.IsSetLeftStartOffset() {
+		if err := oprot.WriteFieldBegin(ctx, "leftStartOffset", thrift.I32, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:leftStartOffset: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.LeftStartOffset)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.leftStartOffset (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:leftStartOffset: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *LabelPart) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetLeftEndOffset() {
-    if err := oprot.WriteFieldBegin(ctx, "leftEndOffset", thrift.I32, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:leftEndOffset: ", p), err) }
-    if err := oprot.WriteI32(ctx, int32(*p.LeftEndOffset)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.leftEndOffset (3) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:leftEndOffset: ", p), err) }
-  }
-  return err
+	if p.IsSetLeftEndOffset() {
+		if err := oprot.WriteFieldBegin(ctx, "leftEndOffset", thrift.I32, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:leftEndOffset: ", p), err)
+		}
+		if err := oprot.WriteI32(ctx, int32(*p.LeftEndOffset)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.leftEndOffset (3) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:leftEndOffset: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *LabelPart) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetMetaData() {
-    if err := oprot.WriteFieldBegin(ctx, "metaData", thrift.STRUCT, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:metaData: ", p), err) }
-    if err := p.MetaData.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.MetaData), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:metaData: ", p), err) }
-  }
-  return err
+	if p.IsSetMetaData() {
+		if err := oprot.WriteFieldBegin(ctx, "metaData", thrift.STRUCT, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:metaData: ", p), err)
+		}
+		if err := p.MetaData.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.MetaData), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:metaData: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *LabelPart) Equals(other *LabelPart) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if len(p.Labels) != len(other.Labels) { return false }
-  for i, _tgt := range p.Labels {
-    _src65 := other.Labels[i]
-    if !_tgt.Equals(_src65) { return false }
-  }
-  if p.LeftStartOffset != other.LeftStartOffset {
-    if p.LeftStartOffset == nil || other.LeftStartOffset == nil {
-      return false
-    }
-    if (*p.LeftStartOffset) != (*other.LeftStartOffset) { return false }
-  }
-  if p.LeftEndOffset != other.LeftEndOffset {
-    if p.LeftEndOffset == nil || other.LeftEndOffset == nil {
-      return false
-    }
-    if (*p.LeftEndOffset) != (*other.LeftEndOffset) { return false }
-  }
-  if !p.MetaData.Equals(other.MetaData) { return false }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if len(p.Labels) != len(other.Labels) {
+		return false
+	}
+	for i, _tgt := range p.Labels {
+		_src65 := other.Labels[i]
+		if !_tgt.Equals(_src65) {
+			return false
+		}
+	}
+	if p.LeftStartOffset != other.LeftStartOffset {
+		if p.LeftStartOffset == nil || other.LeftStartOffset == nil {
+			return false
+		}
+		if (*p.LeftStartOffset) != (*other.LeftStartOffset) {
+			return false
+		}
+	}
+	if p.LeftEndOffset != other.LeftEndOffset {
+		if p.LeftEndOffset == nil || other.LeftEndOffset == nil {
+			return false
+		}
+		if (*p.LeftEndOffset) != (*other.LeftEndOffset) {
+			return false
+		}
+	}
+	if !p.MetaData.Equals(other.MetaData) {
+		return false
+	}
+	return true
 }
 
 func (p *LabelPart) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("LabelPart(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LabelPart(%+v)", *p)
 }
 
 // Attributes:
-//  - GroupBy
-//  - InputAvroSchema
-//  - SelectedAvroSchema
-//  - KeyAvroSchema
-//  - BatchEndDate
-//  - DateFormat
+//   - GroupBy
+//   - InputAvroSchema
+//   - SelectedAvroSchema
+//   - KeyAvroSchema
+//   - BatchEndDate
+//   - DateFormat
 type GroupByServingInfo struct {
-  GroupBy *GroupBy `thrift:"groupBy,1" db:"groupBy" json:"groupBy,omitempty"`
-  InputAvroSchema *string `thrift:"inputAvroSchema,2" db:"inputAvroSchema" json:"inputAvroSchema,omitempty"`
-  SelectedAvroSchema *string `thrift:"selectedAvroSchema,3" db:"selectedAvroSchema" json:"selectedAvroSchema,omitempty"`
-  KeyAvroSchema *string `thrift:"keyAvroSchema,4" db:"keyAvroSchema" json:"keyAvroSchema,omitempty"`
-  BatchEndDate *string `thrift:"batchEndDate,5" db:"batchEndDate" json:"batchEndDate,omitempty"`
-  DateFormat *string `thrift:"dateFormat,6" db:"dateFormat" json:"dateFormat,omitempty"`
+	GroupBy            *GroupBy `thrift:"groupBy,1" db:"groupBy" json:"groupBy,omitempty"`
+	InputAvroSchema    *string  `thrift:"inputAvroSchema,2" db:"inputAvroSchema" json:"inputAvroSchema,omitempty"`
+	SelectedAvroSchema *string  `thrift:"selectedAvroSchema,3" db:"selectedAvroSchema" json:"selectedAvroSchema,omitempty"`
+	KeyAvroSchema      *string  `thrift:"keyAvroSchema,4" db:"keyAvroSchema" json:"keyAvroSchema,omitempty"`
+	BatchEndDate       *string  `thrift:"batchEndDate,5" db:"batchEndDate" json:"batchEndDate,omitempty"`
+	DateFormat         *string  `thrift:"dateFormat,6" db:"dateFormat" json:"dateFormat,omitempty"`
 }
 
 func NewGroupByServingInfo() *GroupByServingInfo {
-  return &GroupByServingInfo{}
+	return &GroupByServingInfo{}
 }
 
 var GroupByServingInfo_GroupBy_DEFAULT *GroupBy
+
 func (p *GroupByServingInfo) GetGroupBy() *GroupBy {
-  if !p.IsSetGroupBy() {
-    return GroupByServingInfo_GroupBy_DEFAULT
-  }
-return p.GroupBy
+	if !p.IsSetGroupBy() {
+		return GroupByServingInfo_GroupBy_DEFAULT
+	}
+	return p.GroupBy
 }
+
 var GroupByServingInfo_InputAvroSchema_DEFAULT string
+
 func (p *GroupByServingInfo) GetInputAvroSchema() string {
-  if !p.IsSetInputAvroSchema() {
-    return GroupByServingInfo_InputAvroSchema_DEFAULT
-  }
-return *p.InputAvroSchema
+	if !p.IsSetInputAvroSchema() {
+		return GroupByServingInfo_InputAvroSchema_DEFAULT
+	}
+	return *p.InputAvroSchema
 }
+
 var GroupByServingInfo_SelectedAvroSchema_DEFAULT string
+
 func (p *GroupByServingInfo) GetSelectedAvroSchema() string {
-  if !p.IsSetSelectedAvroSchema() {
-    return GroupByServingInfo_SelectedAvroSchema_DEFAULT
-  }
-return *p.SelectedAvroSchema
+	if !p.IsSetSelectedAvroSchema() {
+		return GroupByServingInfo_SelectedAvroSchema_DEFAULT
+	}
+	return *p.SelectedAvroSchema
 }
+
 var GroupByServingInfo_KeyAvroSchema_DEFAULT string
+
 func (p *GroupByServingInfo) GetKeyAvroSchema() string {
-  if !p.IsSetKeyAvroSchema() {
-    return GroupByServingInfo_KeyAvroSchema_DEFAULT
-  }
-return *p.KeyAvroSchema
+	if !p.IsSetKeyAvroSchema() {
+		return GroupByServingInfo_KeyAvroSchema_DEFAULT
+	}
+	return *p.KeyAvroSchema
 }
+
 var GroupByServingInfo_BatchEndDate_DEFAULT string
+
 func (p *GroupByServingInfo) GetBatchEndDate() string {
-  if !p.IsSetBatchEndDate() {
-    return GroupByServingInfo_BatchEndDate_DEFAULT
-  }
-return *p.BatchEndDate
+	if !p.IsSetBatchEndDate() {
+		return GroupByServingInfo_BatchEndDate_DEFAULT
+	}
+	return *p.BatchEndDate
 }
+
 var GroupByServingInfo_DateFormat_DEFAULT string
+
 func (p *GroupByServingInfo) GetDateFormat() string {
-  if !p.IsSetDateFormat() {
-    return GroupByServingInfo_DateFormat_DEFAULT
-  }
-return *p.DateFormat
+	if !p.IsSetDateFormat() {
+		return GroupByServingInfo_DateFormat_DEFAULT
+	}
+	return *p.DateFormat
 }
 func (p *GroupByServingInfo) IsSetGroupBy() bool {
-  return p.GroupBy != nil
+	return p.GroupBy != nil
 }
 
 func (p *GroupByServingInfo) IsSetInputAvroSchema() bool {
-  return p.InputAvroSchema != nil
+	return p.InputAvroSchema != nil
 }
 
 func (p *GroupByServingInfo) IsSetSelectedAvroSchema() bool {
-  return p.SelectedAvroSchema != nil
+	return p.SelectedAvroSchema != nil
 }
 
 func (p *GroupByServingInfo) IsSetKeyAvroSchema() bool {
-  return p.KeyAvroSchema != nil
+	return p.KeyAvroSchema != nil
 }
 
 func (p *GroupByServingInfo) IsSetBatchEndDate() bool {
-  return p.BatchEndDate != nil
+	return p.BatchEndDate != nil
 }
 
 func (p *GroupByServingInfo) IsSetDateFormat() bool {
-  return p.DateFormat != nil
+	return p.DateFormat != nil
 }
 
 func (p *GroupByServingInfo) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 5:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField5(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 6:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField6(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
-}
-
-func (p *GroupByServingInfo)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  p.GroupBy = &GroupBy{}
-  if err := p.GroupBy.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.GroupBy), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 5:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField5(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 6:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField6(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *GroupByServingInfo)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 2: ", err)
-} else {
-  p.InputAvroSchema = &v
-}
-  return nil
-}
-
-func (p *GroupByServingInfo)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 3: ", err)
-} else {
-  p.SelectedAvroSchema = &v
-}
-  return nil
+func (p *GroupByServingInfo) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.GroupBy = &GroupBy{}
+	if err := p.GroupBy.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.GroupBy), err)
+	}
+	return nil
 }
 
-func (p *GroupByServingInfo)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 4: ", err)
-} else {
-  p.KeyAvroSchema = &v
-}
-  return nil
-}
-
-func (p *GroupByServingInfo)  ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 5: ", err)
-} else {
-  p.BatchEndDate = &v
-}
-  return nil
+func (p *GroupByServingInfo) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 2: ", err)
+	} else {
+		p.InputAvroSchema = &v
+	}
+	return nil
 }
 
-func (p *GroupByServingInfo)  ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 6: ", err)
-} else {
-  p.DateFormat = &v
+func (p *GroupByServingInfo) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.SelectedAvroSchema = &v
+	}
+	return nil
 }
-  return nil
+
+func (p *GroupByServingInfo) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.KeyAvroSchema = &v
+	}
+	return nil
+}
+
+func (p *GroupByServingInfo) ReadField5(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 5: ", err)
+	} else {
+		p.BatchEndDate = &v
+	}
+	return nil
+}
+
+func (p *GroupByServingInfo) ReadField6(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 6: ", err)
+	} else {
+		p.DateFormat = &v
+	}
+	return nil
 }
 
 func (p *GroupByServingInfo) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "GroupByServingInfo"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-    if err := p.writeField5(ctx, oprot); err != nil { return err }
-    if err := p.writeField6(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "GroupByServingInfo"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField5(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField6(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *GroupByServingInfo) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetGroupBy() {
-    if err := oprot.WriteFieldBegin(ctx, "groupBy", thrift.STRUCT, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:groupBy: ", p), err) }
-    if err := p.GroupBy.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.GroupBy), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:groupBy: ", p), err) }
-  }
-  return err
+	if p.IsSetGroupBy() {
+		if err := oprot.WriteFieldBegin(ctx, "groupBy", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:groupBy: ", p), err)
+		}
+		if err := p.GroupBy.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.GroupBy), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:groupBy: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *GroupByServingInfo) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetInputAvroSchema() {
-    if err := oprot.WriteFieldBegin(ctx, "inputAvroSchema", thrift.STRING, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:inputAvroSchema: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.InputAvroSchema)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.inputAvroSchema (2) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:inputAvroSchema: ", p), err) }
-  }
-  return err
+	if p.IsSetInputAvroSchema() {
+		if err := oprot.WriteFieldBegin(ctx, "inputAvroSchema", thrift.STRING, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:inputAvroSchema: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.InputAvroSchema)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.inputAvroSchema (2) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:inputAvroSchema: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *GroupByServingInfo) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetSelectedAvroSchema() {
-    if err := oprot.WriteFieldBegin(ctx, "selectedAvroSchema", thrift.STRING, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:selectedAvroSchema: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.SelectedAvroSchema)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.selectedAvroSchema (3) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:selectedAvroSchema: ", p), err) }
-  }
-  return err
+	if p.IsSetSelectedAvroSchema() {
+		if err := oprot.WriteFieldBegin(ctx, "selectedAvroSchema", thrift.STRING, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:selectedAvroSchema: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.SelectedAvroSchema)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.selectedAvroSchema (3) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:selectedAvroSchema: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *GroupByServingInfo) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetKeyAvroSchema() {
-    if err := oprot.WriteFieldBegin(ctx, "keyAvroSchema", thrift.STRING, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:keyAvroSchema: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.KeyAvroSchema)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.keyAvroSchema (4) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:keyAvroSchema: ", p), err) }
-  }
-  return err
+	if p.IsSetKeyAvroSchema() {
+		if err := oprot.WriteFieldBegin(ctx, "keyAvroSchema", thrift.STRING, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:keyAvroSchema: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.KeyAvroSchema)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.keyAvroSchema (4) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:keyAvroSchema: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *GroupByServingInfo) writeField5(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetBatchEndDate() {
-    if err := oprot.WriteFieldBegin(ctx, "batchEndDate", thrift.STRING, 5); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:batchEndDate: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.BatchEndDate)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.batchEndDate (5) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 5:batchEndDate: ", p), err) }
-  }
-  return err
+	if p.IsSetBatchEndDate() {
+		if err := oprot.WriteFieldBegin(ctx, "batchEndDate", thrift.STRING, 5); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 5:batchEndDate: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.BatchEndDate)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.batchEndDate (5) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 5:batchEndDate: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *GroupByServingInfo) writeField6(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetDateFormat() {
-    if err := oprot.WriteFieldBegin(ctx, "dateFormat", thrift.STRING, 6); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:dateFormat: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.DateFormat)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.dateFormat (6) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 6:dateFormat: ", p), err) }
-  }
-  return err
+	if p.IsSetDateFormat() {
+		if err := oprot.WriteFieldBegin(ctx, "dateFormat", thrift.STRING, 6); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 6:dateFormat: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.DateFormat)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.dateFormat (6) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 6:dateFormat: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *GroupByServingInfo) Equals(other *GroupByServingInfo) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if !p.GroupBy.Equals(other.GroupBy) { return false }
-  if p.InputAvroSchema != other.InputAvroSchema {
-    if p.InputAvroSchema == nil || other.InputAvroSchema == nil {
-      return false
-    }
-    if (*p.InputAvroSchema) != (*other.InputAvroSchema) { return false }
-  }
-  if p.SelectedAvroSchema != other.SelectedAvroSchema {
-    if p.SelectedAvroSchema == nil || other.SelectedAvroSchema == nil {
-      return false
-    }
-    if (*p.SelectedAvroSchema) != (*other.SelectedAvroSchema) { return false }
-  }
-  if p.KeyAvroSchema != other.KeyAvroSchema {
-    if p.KeyAvroSchema == nil || other.KeyAvroSchema == nil {
-      return false
-    }
-    if (*p.KeyAvroSchema) != (*other.KeyAvroSchema) { return false }
-  }
-  if p.BatchEndDate != other.BatchEndDate {
-    if p.BatchEndDate == nil || other.BatchEndDate == nil {
-      return false
-    }
-    if (*p.BatchEndDate) != (*other.BatchEndDate) { return false }
-  }
-  if p.DateFormat != other.DateFormat {
-    if p.DateFormat == nil || other.DateFormat == nil {
-      return false
-    }
-    if (*p.DateFormat) != (*other.DateFormat) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.GroupBy.Equals(other.GroupBy) {
+		return false
+	}
+	if p.InputAvroSchema != other.InputAvroSchema {
+		if p.InputAvroSchema == nil || other.InputAvroSchema == nil {
+			return false
+		}
+		if (*p.InputAvroSchema) != (*other.InputAvroSchema) {
+			return false
+		}
+	}
+	if p.SelectedAvroSchema != other.SelectedAvroSchema {
+		if p.SelectedAvroSchema == nil || other.SelectedAvroSchema == nil {
+			return false
+		}
+		if (*p.SelectedAvroSchema) != (*other.SelectedAvroSchema) {
+			return false
+		}
+	}
+	if p.KeyAvroSchema != other.KeyAvroSchema {
+		if p.KeyAvroSchema == nil || other.KeyAvroSchema == nil {
+			return false
+		}
+		if (*p.KeyAvroSchema) != (*other.KeyAvroSchema) {
+			return false
+		}
+	}
+	if p.BatchEndDate != other.BatchEndDate {
+		if p.BatchEndDate == nil || other.BatchEndDate == nil {
+			return false
+		}
+		if (*p.BatchEndDate) != (*other.BatchEndDate) {
+			return false
+		}
+	}
+	if p.DateFormat != other.DateFormat {
+		if p.DateFormat == nil || other.DateFormat == nil {
+			return false
+		}
+		if (*p.DateFormat) != (*other.DateFormat) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *GroupByServingInfo) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("GroupByServingInfo(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("GroupByServingInfo(%+v)", *p)
 }
 
 // Attributes:
-//  - Name
-//  - DataType
+//   - Name
+//   - DataType
 type DataField struct {
-  Name *string `thrift:"name,1" db:"name" json:"name,omitempty"`
-  DataType *TDataType `thrift:"dataType,2" db:"dataType" json:"dataType,omitempty"`
+	Name     *string    `thrift:"name,1" db:"name" json:"name,omitempty"`
+	DataType *TDataType `thrift:"dataType,2" db:"dataType" json:"dataType,omitempty"`
 }
 
 func NewDataField() *DataField {
-  return &DataField{}
+	return &DataField{}
 }
 
 var DataField_Name_DEFAULT string
+
 func (p *DataField) GetName() string {
-  if !p.IsSetName() {
-    return DataField_Name_DEFAULT
-  }
-return *p.Name
+	if !p.IsSetName() {
+		return DataField_Name_DEFAULT
+	}
+	return *p.Name
 }
+
 var DataField_DataType_DEFAULT *TDataType
+
 func (p *DataField) GetDataType() *TDataType {
-  if !p.IsSetDataType() {
-    return DataField_DataType_DEFAULT
-  }
-return p.DataType
+	if !p.IsSetDataType() {
+		return DataField_DataType_DEFAULT
+	}
+	return p.DataType
 }
 func (p *DataField) IsSetName() bool {
-  return p.Name != nil
+	return p.Name != nil
 }
 
 func (p *DataField) IsSetDataType() bool {
-  return p.DataType != nil
+	return p.DataType != nil
 }
 
 func (p *DataField) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *DataField)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.Name = &v
-}
-  return nil
+func (p *DataField) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.Name = &v
+	}
+	return nil
 }
 
-func (p *DataField)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  p.DataType = &TDataType{}
-  if err := p.DataType.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.DataType), err)
-  }
-  return nil
+func (p *DataField) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	p.DataType = &TDataType{}
+	if err := p.DataType.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.DataType), err)
+	}
+	return nil
 }
 
 func (p *DataField) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "DataField"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "DataField"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *DataField) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetName() {
-    if err := oprot.WriteFieldBegin(ctx, "name", thrift.STRING, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:name: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Name)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.name (1) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:name: ", p), err) }
-  }
-  return err
+	if p.IsSetName() {
+		if err := oprot.WriteFieldBegin(ctx, "name", thrift.STRING, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:name: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Name)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.name (1) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:name: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *DataField) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetDataType() {
-    if err := oprot.WriteFieldBegin(ctx, "dataType", thrift.STRUCT, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:dataType: ", p), err) }
-    if err := p.DataType.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.DataType), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:dataType: ", p), err) }
-  }
-  return err
+	if p.IsSetDataType() {
+		if err := oprot.WriteFieldBegin(ctx, "dataType", thrift.STRUCT, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:dataType: ", p), err)
+		}
+		if err := p.DataType.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.DataType), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:dataType: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *DataField) Equals(other *DataField) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.Name != other.Name {
-    if p.Name == nil || other.Name == nil {
-      return false
-    }
-    if (*p.Name) != (*other.Name) { return false }
-  }
-  if !p.DataType.Equals(other.DataType) { return false }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Name != other.Name {
+		if p.Name == nil || other.Name == nil {
+			return false
+		}
+		if (*p.Name) != (*other.Name) {
+			return false
+		}
+	}
+	if !p.DataType.Equals(other.DataType) {
+		return false
+	}
+	return true
 }
 
 func (p *DataField) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("DataField(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("DataField(%+v)", *p)
 }
 
 // Attributes:
-//  - Kind
-//  - Params
-//  - Name
+//   - Kind
+//   - Params
+//   - Name
 type TDataType struct {
-  Kind DataKind `thrift:"kind,1" db:"kind" json:"kind"`
-  Params []*DataField `thrift:"params,2" db:"params" json:"params,omitempty"`
-  Name *string `thrift:"name,3" db:"name" json:"name,omitempty"`
+	Kind   DataKind     `thrift:"kind,1" db:"kind" json:"kind"`
+	Params []*DataField `thrift:"params,2" db:"params" json:"params,omitempty"`
+	Name   *string      `thrift:"name,3" db:"name" json:"name,omitempty"`
 }
 
 func NewTDataType() *TDataType {
-  return &TDataType{}
+	return &TDataType{}
 }
-
 
 func (p *TDataType) GetKind() DataKind {
-  return p.Kind
+	return p.Kind
 }
+
 var TDataType_Params_DEFAULT []*DataField
 
 func (p *TDataType) GetParams() []*DataField {
-  return p.Params
+	return p.Params
 }
+
 var TDataType_Name_DEFAULT string
+
 func (p *TDataType) GetName() string {
-  if !p.IsSetName() {
-    return TDataType_Name_DEFAULT
-  }
-return *p.Name
+	if !p.IsSetName() {
+		return TDataType_Name_DEFAULT
+	}
+	return *p.Name
 }
 func (p *TDataType) IsSetParams() bool {
-  return p.Params != nil
+	return p.Params != nil
 }
 
 func (p *TDataType) IsSetName() bool {
-  return p.Name != nil
+	return p.Name != nil
 }
 
 func (p *TDataType) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.I32 {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.I32 {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *TDataType)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadI32(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  temp := DataKind(v)
-  p.Kind = temp
-}
-  return nil
-}
-
-func (p *TDataType)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]*DataField, 0, size)
-  p.Params =  tSlice
-  for i := 0; i < size; i ++ {
-    _elem66 := &DataField{}
-    if err := _elem66.Read(ctx, iprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem66), err)
-    }
-    p.Params = append(p.Params, _elem66)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *TDataType) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadI32(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		temp := DataKind(v)
+		p.Kind = temp
+	}
+	return nil
 }
 
-func (p *TDataType)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 3: ", err)
-} else {
-  p.Name = &v
+func (p *TDataType) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*DataField, 0, size)
+	p.Params = tSlice
+	for i := 0; i < size; i++ {
+		_elem66 := &DataField{}
+		if err := _elem66.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem66), err)
+		}
+		p.Params = append(p.Params, _elem66)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
-  return nil
+
+func (p *TDataType) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 3: ", err)
+	} else {
+		p.Name = &v
+	}
+	return nil
 }
 
 func (p *TDataType) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "TDataType"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "TDataType"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *TDataType) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if err := oprot.WriteFieldBegin(ctx, "kind", thrift.I32, 1); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:kind: ", p), err) }
-  if err := oprot.WriteI32(ctx, int32(p.Kind)); err != nil {
-  return thrift.PrependError(fmt.Sprintf("%T.kind (1) field write error: ", p), err) }
-  if err := oprot.WriteFieldEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write field end error 1:kind: ", p), err) }
-  return err
+	if err := oprot.WriteFieldBegin(ctx, "kind", thrift.I32, 1); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:kind: ", p), err)
+	}
+	if err := oprot.WriteI32(ctx, int32(p.Kind)); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T.kind (1) field write error: ", p), err)
+	}
+	if err := oprot.WriteFieldEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write field end error 1:kind: ", p), err)
+	}
+	return err
 }
 
 func (p *TDataType) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetParams() {
-    if err := oprot.WriteFieldBegin(ctx, "params", thrift.LIST, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:params: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Params)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.Params {
-      if err := v.Write(ctx, oprot); err != nil {
-        return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
-      }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:params: ", p), err) }
-  }
-  return err
+	if p.IsSetParams() {
+		if err := oprot.WriteFieldBegin(ctx, "params", thrift.LIST, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:params: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Params)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Params {
+			if err := v.Write(ctx, oprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:params: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *TDataType) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetName() {
-    if err := oprot.WriteFieldBegin(ctx, "name", thrift.STRING, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:name: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Name)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.name (3) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:name: ", p), err) }
-  }
-  return err
+	if p.IsSetName() {
+		if err := oprot.WriteFieldBegin(ctx, "name", thrift.STRING, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:name: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Name)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.name (3) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:name: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *TDataType) Equals(other *TDataType) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.Kind != other.Kind { return false }
-  if len(p.Params) != len(other.Params) { return false }
-  for i, _tgt := range p.Params {
-    _src67 := other.Params[i]
-    if !_tgt.Equals(_src67) { return false }
-  }
-  if p.Name != other.Name {
-    if p.Name == nil || other.Name == nil {
-      return false
-    }
-    if (*p.Name) != (*other.Name) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.Kind != other.Kind {
+		return false
+	}
+	if len(p.Params) != len(other.Params) {
+		return false
+	}
+	for i, _tgt := range p.Params {
+		_src67 := other.Params[i]
+		if !_tgt.Equals(_src67) {
+			return false
+		}
+	}
+	if p.Name != other.Name {
+		if p.Name == nil || other.Name == nil {
+			return false
+		}
+		if (*p.Name) != (*other.Name) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *TDataType) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("TDataType(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("TDataType(%+v)", *p)
 }
 
 // Attributes:
-//  - ModelBackend
-//  - ModelBackendParams
+//   - ModelBackend
+//   - ModelBackendParams
 type InferenceSpec struct {
-  ModelBackend *string `thrift:"modelBackend,1" db:"modelBackend" json:"modelBackend,omitempty"`
-  ModelBackendParams map[string]string `thrift:"modelBackendParams,2" db:"modelBackendParams" json:"modelBackendParams,omitempty"`
+	ModelBackend       *string           `thrift:"modelBackend,1" db:"modelBackend" json:"modelBackend,omitempty"`
+	ModelBackendParams map[string]string `thrift:"modelBackendParams,2" db:"modelBackendParams" json:"modelBackendParams,omitempty"`
 }
 
 func NewInferenceSpec() *InferenceSpec {
-  return &InferenceSpec{}
+	return &InferenceSpec{}
 }
 
 var InferenceSpec_ModelBackend_DEFAULT string
+
 func (p *InferenceSpec) GetModelBackend() string {
-  if !p.IsSetModelBackend() {
-    return InferenceSpec_ModelBackend_DEFAULT
-  }
-return *p.ModelBackend
+	if !p.IsSetModelBackend() {
+		return InferenceSpec_ModelBackend_DEFAULT
+	}
+	return *p.ModelBackend
 }
+
 var InferenceSpec_ModelBackendParams_DEFAULT map[string]string
 
 func (p *InferenceSpec) GetModelBackendParams() map[string]string {
-  return p.ModelBackendParams
+	return p.ModelBackendParams
 }
 func (p *InferenceSpec) IsSetModelBackend() bool {
-  return p.ModelBackend != nil
+	return p.ModelBackend != nil
 }
 
 func (p *InferenceSpec) IsSetModelBackendParams() bool {
-  return p.ModelBackendParams != nil
+	return p.ModelBackendParams != nil
 }
 
 func (p *InferenceSpec) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.MAP {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
-}
-
-func (p *InferenceSpec)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 1: ", err)
-} else {
-  p.ModelBackend = &v
-}
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.MAP {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *InferenceSpec)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  _, _, size, err := iprot.ReadMapBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading map begin: ", err)
-  }
-  tMap := make(map[string]string, size)
-  p.ModelBackendParams =  tMap
-  for i := 0; i < size; i ++ {
-var _key68 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _key68 = v
+func (p *InferenceSpec) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 1: ", err)
+	} else {
+		p.ModelBackend = &v
+	}
+	return nil
 }
-var _val69 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _val69 = v
-}
-    p.ModelBackendParams[_key68] = _val69
-  }
-  if err := iprot.ReadMapEnd(ctx); err != nil {
-    return thrift.PrependError("error reading map end: ", err)
-  }
-  return nil
+
+func (p *InferenceSpec) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	_, _, size, err := iprot.ReadMapBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading map begin: ", err)
+	}
+	tMap := make(map[string]string, size)
+	p.ModelBackendParams = tMap
+	for i := 0; i < size; i++ {
+		var _key68 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_key68 = v
+		}
+		var _val69 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_val69 = v
+		}
+		p.ModelBackendParams[_key68] = _val69
+	}
+	if err := iprot.ReadMapEnd(ctx); err != nil {
+		return thrift.PrependError("error reading map end: ", err)
+	}
+	return nil
 }
 
 func (p *InferenceSpec) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "InferenceSpec"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "InferenceSpec"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *InferenceSpec) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetModelBackend() {
-    if err := oprot.WriteFieldBegin(ctx, "modelBackend", thrift.STRING, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:modelBackend: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.ModelBackend)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.modelBackend (1) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:modelBackend: ", p), err) }
-  }
-  return err
+	if p.IsSetModelBackend() {
+		if err := oprot.WriteFieldBegin(ctx, "modelBackend", thrift.STRING, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:modelBackend: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.ModelBackend)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.modelBackend (1) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:modelBackend: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *InferenceSpec) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetModelBackendParams() {
-    if err := oprot.WriteFieldBegin(ctx, "modelBackendParams", thrift.MAP, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:modelBackendParams: ", p), err) }
-    if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.ModelBackendParams)); err != nil {
-      return thrift.PrependError("error writing map begin: ", err)
-    }
-    for k, v := range p.ModelBackendParams {
-      if err := oprot.WriteString(ctx, string(k)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteMapEnd(ctx); err != nil {
-      return thrift.PrependError("error writing map end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:modelBackendParams: ", p), err) }
-  }
-  return err
+	if p.IsSetModelBackendParams() {
+		if err := oprot.WriteFieldBegin(ctx, "modelBackendParams", thrift.MAP, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:modelBackendParams: ", p), err)
+		}
+		if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.ModelBackendParams)); err != nil {
+			return thrift.PrependError("error writing map begin: ", err)
+		}
+		for k, v := range p.ModelBackendParams {
+			if err := oprot.WriteString(ctx, string(k)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteMapEnd(ctx); err != nil {
+			return thrift.PrependError("error writing map end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:modelBackendParams: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *InferenceSpec) Equals(other *InferenceSpec) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if p.ModelBackend != other.ModelBackend {
-    if p.ModelBackend == nil || other.ModelBackend == nil {
-      return false
-    }
-    if (*p.ModelBackend) != (*other.ModelBackend) { return false }
-  }
-  if len(p.ModelBackendParams) != len(other.ModelBackendParams) { return false }
-  for k, _tgt := range p.ModelBackendParams {
-    _src70 := other.ModelBackendParams[k]
-    if _tgt != _src70 { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if p.ModelBackend != other.ModelBackend {
+		if p.ModelBackend == nil || other.ModelBackend == nil {
+			return false
+		}
+		if (*p.ModelBackend) != (*other.ModelBackend) {
+			return false
+		}
+	}
+	if len(p.ModelBackendParams) != len(other.ModelBackendParams) {
+		return false
+	}
+	for k, _tgt := range p.ModelBackendParams {
+		_src70 := other.ModelBackendParams[k]
+		if _tgt != _src70 {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *InferenceSpec) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("InferenceSpec(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("InferenceSpec(%+v)", *p)
 }
 
 // Attributes:
-//  - MetaData
-//  - InferenceSpec
-//  - InputSchema
-//  - OutputSchema
+//   - MetaData
+//   - InferenceSpec
+//   - InputSchema
+//   - OutputSchema
 type Model struct {
-  MetaData *MetaData `thrift:"metaData,1" db:"metaData" json:"metaData,omitempty"`
-  InferenceSpec *InferenceSpec `thrift:"inferenceSpec,2" db:"inferenceSpec" json:"inferenceSpec,omitempty"`
-  InputSchema *TDataType `thrift:"inputSchema,3" db:"inputSchema" json:"inputSchema,omitempty"`
-  OutputSchema *TDataType `thrift:"outputSchema,4" db:"outputSchema" json:"outputSchema,omitempty"`
+	MetaData      *MetaData      `thrift:"metaData,1" db:"metaData" json:"metaData,omitempty"`
+	InferenceSpec *InferenceSpec `thrift:"inferenceSpec,2" db:"inferenceSpec" json:"inferenceSpec,omitempty"`
+	InputSchema   *TDataType     `thrift:"inputSchema,3" db:"inputSchema" json:"inputSchema,omitempty"`
+	OutputSchema  *TDataType     `thrift:"outputSchema,4" db:"outputSchema" json:"outputSchema,omitempty"`
 }
 
 func NewModel() *Model {
-  return &Model{}
+	return &Model{}
 }
 
 var Model_MetaData_DEFAULT *MetaData
+
 func (p *Model) GetMetaData() *MetaData {
-  if !p.IsSetMetaData() {
-    return Model_MetaData_DEFAULT
-  }
-return p.MetaData
+	if !p.IsSetMetaData() {
+		return Model_MetaData_DEFAULT
+	}
+	return p.MetaData
 }
+
 var Model_InferenceSpec_DEFAULT *InferenceSpec
+
 func (p *Model) GetInferenceSpec() *InferenceSpec {
-  if !p.IsSetInferenceSpec() {
-    return Model_InferenceSpec_DEFAULT
-  }
-return p.InferenceSpec
+	if !p.IsSetInferenceSpec() {
+		return Model_InferenceSpec_DEFAULT
+	}
+	return p.InferenceSpec
 }
+
 var Model_InputSchema_DEFAULT *TDataType
+
 func (p *Model) GetInputSchema() *TDataType {
-  if !p.IsSetInputSchema() {
-    return Model_InputSchema_DEFAULT
-  }
-return p.InputSchema
+	if !p.IsSetInputSchema() {
+		return Model_InputSchema_DEFAULT
+	}
+	return p.InputSchema
 }
+
 var Model_OutputSchema_DEFAULT *TDataType
+
 func (p *Model) GetOutputSchema() *TDataType {
-  if !p.IsSetOutputSchema() {
-    return Model_OutputSchema_DEFAULT
-  }
-return p.OutputSchema
+	if !p.IsSetOutputSchema() {
+		return Model_OutputSchema_DEFAULT
+	}
+	return p.OutputSchema
 }
 func (p *Model) IsSetMetaData() bool {
-  return p.MetaData != nil
+	return p.MetaData != nil
 }
 
 func (p *Model) IsSetInferenceSpec() bool {
-  return p.InferenceSpec != nil
+	return p.InferenceSpec != nil
 }
 
 func (p *Model) IsSetInputSchema() bool {
-  return p.InputSchema != nil
+	return p.InputSchema != nil
 }
 
 func (p *Model) IsSetOutputSchema() bool {
-  return p.OutputSchema != nil
+	return p.OutputSchema != nil
 }
 
 func (p *Model) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *Model)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  p.MetaData = &MetaData{}
-  if err := p.MetaData.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.MetaData), err)
-  }
-  return nil
+func (p *Model) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.MetaData = &MetaData{}
+	if err := p.MetaData.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.MetaData), err)
+	}
+	return nil
 }
 
-func (p *Model)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  p.InferenceSpec = &InferenceSpec{}
-  if err := p.InferenceSpec.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.InferenceSpec), err)
-  }
-  return nil
+func (p *Model) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	p.InferenceSpec = &InferenceSpec{}
+	if err := p.InferenceSpec.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.InferenceSpec), err)
+	}
+	return nil
 }
 
-func (p *Model)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  p.InputSchema = &TDataType{}
-  if err := p.InputSchema.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.InputSchema), err)
-  }
-  return nil
+func (p *Model) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	p.InputSchema = &TDataType{}
+	if err := p.InputSchema.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.InputSchema), err)
+	}
+	return nil
 }
 
-func (p *Model)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  p.OutputSchema = &TDataType{}
-  if err := p.OutputSchema.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.OutputSchema), err)
-  }
-  return nil
+func (p *Model) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	p.OutputSchema = &TDataType{}
+	if err := p.OutputSchema.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.OutputSchema), err)
+	}
+	return nil
 }
 
 func (p *Model) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "Model"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "Model"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *Model) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetMetaData() {
-    if err := oprot.WriteFieldBegin(ctx, "metaData", thrift.STRUCT, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:metaData: ", p), err) }
-    if err := p.MetaData.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.MetaData), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:metaData: ", p), err) }
-  }
-  return err
+	if p.IsSetMetaData() {
+		if err := oprot.WriteFieldBegin(ctx, "metaData", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:metaData: ", p), err)
+		}
+		if err := p.MetaData.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.MetaData), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:metaData: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Model) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetInferenceSpec() {
-    if err := oprot.WriteFieldBegin(ctx, "inferenceSpec", thrift.STRUCT, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:inferenceSpec: ", p), err) }
-    if err := p.InferenceSpec.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.InferenceSpec), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:inferenceSpec: ", p), err) }
-  }
-  return err
+	if p.IsSetInferenceSpec() {
+		if err := oprot.WriteFieldBegin(ctx, "inferenceSpec", thrift.STRUCT, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:inferenceSpec: ", p), err)
+		}
+		if err := p.InferenceSpec.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.InferenceSpec), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:inferenceSpec: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Model) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetInputSchema() {
-    if err := oprot.WriteFieldBegin(ctx, "inputSchema", thrift.STRUCT, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:inputSchema: ", p), err) }
-    if err := p.InputSchema.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.InputSchema), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:inputSchema: ", p), err) }
-  }
-  return err
+	if p.IsSetInputSchema() {
+		if err := oprot.WriteFieldBegin(ctx, "inputSchema", thrift.STRUCT, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:inputSchema: ", p), err)
+		}
+		if err := p.InputSchema.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.InputSchema), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:inputSchema: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Model) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetOutputSchema() {
-    if err := oprot.WriteFieldBegin(ctx, "outputSchema", thrift.STRUCT, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:outputSchema: ", p), err) }
-    if err := p.OutputSchema.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.OutputSchema), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:outputSchema: ", p), err) }
-  }
-  return err
+	if p.IsSetOutputSchema() {
+		if err := oprot.WriteFieldBegin(ctx, "outputSchema", thrift.STRUCT, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:outputSchema: ", p), err)
+		}
+		if err := p.OutputSchema.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.OutputSchema), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:outputSchema: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *Model) Equals(other *Model) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if !p.MetaData.Equals(other.MetaData) { return false }
-  if !p.InferenceSpec.Equals(other.InferenceSpec) { return false }
-  if !p.InputSchema.Equals(other.InputSchema) { return false }
-  if !p.OutputSchema.Equals(other.OutputSchema) { return false }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.MetaData.Equals(other.MetaData) {
+		return false
+	}
+	if !p.InferenceSpec.Equals(other.InferenceSpec) {
+		return false
+	}
+	if !p.InputSchema.Equals(other.InputSchema) {
+		return false
+	}
+	if !p.OutputSchema.Equals(other.OutputSchema) {
+		return false
+	}
+	return true
 }
 
 func (p *Model) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("Model(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Model(%+v)", *p)
 }
 
 // Attributes:
-//  - Model
-//  - InputMappings
-//  - OutputMappings
-//  - Prefix
+//   - Model
+//   - InputMappings
+//   - OutputMappings
+//   - Prefix
 type ModelTransform struct {
-  Model *Model `thrift:"model,1" db:"model" json:"model,omitempty"`
-  InputMappings map[string]string `thrift:"inputMappings,2" db:"inputMappings" json:"inputMappings,omitempty"`
-  OutputMappings map[string]string `thrift:"outputMappings,3" db:"outputMappings" json:"outputMappings,omitempty"`
-  Prefix *string `thrift:"prefix,4" db:"prefix" json:"prefix,omitempty"`
+	Model          *Model            `thrift:"model,1" db:"model" json:"model,omitempty"`
+	InputMappings  map[string]string `thrift:"inputMappings,2" db:"inputMappings" json:"inputMappings,omitempty"`
+	OutputMappings map[string]string `thrift:"outputMappings,3" db:"outputMappings" json:"outputMappings,omitempty"`
+	Prefix         *string           `thrift:"prefix,4" db:"prefix" json:"prefix,omitempty"`
 }
 
 func NewModelTransform() *ModelTransform {
-  return &ModelTransform{}
+	return &ModelTransform{}
 }
 
 var ModelTransform_Model_DEFAULT *Model
+
 func (p *ModelTransform) GetModel() *Model {
-  if !p.IsSetModel() {
-    return ModelTransform_Model_DEFAULT
-  }
-return p.Model
+	if !p.IsSetModel() {
+		return ModelTransform_Model_DEFAULT
+	}
+	return p.Model
 }
+
 var ModelTransform_InputMappings_DEFAULT map[string]string
 
 func (p *ModelTransform) GetInputMappings() map[string]string {
-  return p.InputMappings
+	return p.InputMappings
 }
+
 var ModelTransform_OutputMappings_DEFAULT map[string]string
 
 func (p *ModelTransform) GetOutputMappings() map[string]string {
-  return p.OutputMappings
+	return p.OutputMappings
 }
+
 var ModelTransform_Prefix_DEFAULT string
+
 func (p *ModelTransform) GetPrefix() string {
-  if !p.IsSetPrefix() {
-    return ModelTransform_Prefix_DEFAULT
-  }
-return *p.Prefix
+	if !p.IsSetPrefix() {
+		return ModelTransform_Prefix_DEFAULT
+	}
+	return *p.Prefix
 }
 func (p *ModelTransform) IsSetModel() bool {
-  return p.Model != nil
+	return p.Model != nil
 }
 
 func (p *ModelTransform) IsSetInputMappings() bool {
-  return p.InputMappings != nil
+	return p.InputMappings != nil
 }
 
 func (p *ModelTransform) IsSetOutputMappings() bool {
-  return p.OutputMappings != nil
+	return p.OutputMappings != nil
 }
 
 func (p *ModelTransform) IsSetPrefix() bool {
-  return p.Prefix != nil
+	return p.Prefix != nil
 }
 
 func (p *ModelTransform) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.STRUCT {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.MAP {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 3:
-      if fieldTypeId == thrift.MAP {
-        if err := p.ReadField3(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 4:
-      if fieldTypeId == thrift.STRING {
-        if err := p.ReadField4(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
-}
-
-func (p *ModelTransform)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  p.Model = &Model{}
-  if err := p.Model.Read(ctx, iprot); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Model), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.STRUCT {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.MAP {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 3:
+			if fieldTypeId == thrift.MAP {
+				if err := p.ReadField3(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 4:
+			if fieldTypeId == thrift.STRING {
+				if err := p.ReadField4(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *ModelTransform)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  _, _, size, err := iprot.ReadMapBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading map begin: ", err)
-  }
-  tMap := make(map[string]string, size)
-  p.InputMappings =  tMap
-  for i := 0; i < size; i ++ {
-var _key71 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _key71 = v
-}
-var _val72 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _val72 = v
-}
-    p.InputMappings[_key71] = _val72
-  }
-  if err := iprot.ReadMapEnd(ctx); err != nil {
-    return thrift.PrependError("error reading map end: ", err)
-  }
-  return nil
+func (p *ModelTransform) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	p.Model = &Model{}
+	if err := p.Model.Read(ctx, iprot); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", p.Model), err)
+	}
+	return nil
 }
 
-func (p *ModelTransform)  ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
-  _, _, size, err := iprot.ReadMapBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading map begin: ", err)
-  }
-  tMap := make(map[string]string, size)
-  p.OutputMappings =  tMap
-  for i := 0; i < size; i ++ {
-var _key73 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _key73 = v
-}
-var _val74 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _val74 = v
-}
-    p.OutputMappings[_key73] = _val74
-  }
-  if err := iprot.ReadMapEnd(ctx); err != nil {
-    return thrift.PrependError("error reading map end: ", err)
-  }
-  return nil
+func (p *ModelTransform) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	_, _, size, err := iprot.ReadMapBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading map begin: ", err)
+	}
+	tMap := make(map[string]string, size)
+	p.InputMappings = tMap
+	for i := 0; i < size; i++ {
+		var _key71 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_key71 = v
+		}
+		var _val72 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_val72 = v
+		}
+		p.InputMappings[_key71] = _val72
+	}
+	if err := iprot.ReadMapEnd(ctx); err != nil {
+		return thrift.PrependError("error reading map end: ", err)
+	}
+	return nil
 }
 
-func (p *ModelTransform)  ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
-  if v, err := iprot.ReadString(ctx); err != nil {
-  return thrift.PrependError("error reading field 4: ", err)
-} else {
-  p.Prefix = &v
+func (p *ModelTransform) ReadField3(ctx context.Context, iprot thrift.TProtocol) error {
+	_, _, size, err := iprot.ReadMapBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading map begin: ", err)
+	}
+	tMap := make(map[string]string, size)
+	p.OutputMappings = tMap
+	for i := 0; i < size; i++ {
+		var _key73 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_key73 = v
+		}
+		var _val74 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_val74 = v
+		}
+		p.OutputMappings[_key73] = _val74
+	}
+	if err := iprot.ReadMapEnd(ctx); err != nil {
+		return thrift.PrependError("error reading map end: ", err)
+	}
+	return nil
 }
-  return nil
+
+func (p *ModelTransform) ReadField4(ctx context.Context, iprot thrift.TProtocol) error {
+	if v, err := iprot.ReadString(ctx); err != nil {
+		return thrift.PrependError("error reading field 4: ", err)
+	} else {
+		p.Prefix = &v
+	}
+	return nil
 }
 
 func (p *ModelTransform) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "ModelTransform"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-    if err := p.writeField3(ctx, oprot); err != nil { return err }
-    if err := p.writeField4(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "ModelTransform"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField3(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField4(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *ModelTransform) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetModel() {
-    if err := oprot.WriteFieldBegin(ctx, "model", thrift.STRUCT, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:model: ", p), err) }
-    if err := p.Model.Write(ctx, oprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Model), err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:model: ", p), err) }
-  }
-  return err
+	if p.IsSetModel() {
+		if err := oprot.WriteFieldBegin(ctx, "model", thrift.STRUCT, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:model: ", p), err)
+		}
+		if err := p.Model.Write(ctx, oprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", p.Model), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:model: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ModelTransform) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetInputMappings() {
-    if err := oprot.WriteFieldBegin(ctx, "inputMappings", thrift.MAP, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:inputMappings: ", p), err) }
-    if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.InputMappings)); err != nil {
-      return thrift.PrependError("error writing map begin: ", err)
-    }
-    for k, v := range p.InputMappings {
-      if err := oprot.WriteString(ctx, string(k)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteMapEnd(ctx); err != nil {
-      return thrift.PrependError("error writing map end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:inputMappings: ", p), err) }
-  }
-  return err
+	if p.IsSetInputMappings() {
+		if err := oprot.WriteFieldBegin(ctx, "inputMappings", thrift.MAP, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:inputMappings: ", p), err)
+		}
+		if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.InputMappings)); err != nil {
+			return thrift.PrependError("error writing map begin: ", err)
+		}
+		for k, v := range p.InputMappings {
+			if err := oprot.WriteString(ctx, string(k)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteMapEnd(ctx); err != nil {
+			return thrift.PrependError("error writing map end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:inputMappings: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ModelTransform) writeField3(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetOutputMappings() {
-    if err := oprot.WriteFieldBegin(ctx, "outputMappings", thrift.MAP, 3); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:outputMappings: ", p), err) }
-    if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.OutputMappings)); err != nil {
-      return thrift.PrependError("error writing map begin: ", err)
-    }
-    for k, v := range p.OutputMappings {
-      if err := oprot.WriteString(ctx, string(k)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteMapEnd(ctx); err != nil {
-      return thrift.PrependError("error writing map end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 3:outputMappings: ", p), err) }
-  }
-  return err
+	if p.IsSetOutputMappings() {
+		if err := oprot.WriteFieldBegin(ctx, "outputMappings", thrift.MAP, 3); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 3:outputMappings: ", p), err)
+		}
+		if err := oprot.WriteMapBegin(ctx, thrift.STRING, thrift.STRING, len(p.OutputMappings)); err != nil {
+			return thrift.PrependError("error writing map begin: ", err)
+		}
+		for k, v := range p.OutputMappings {
+			if err := oprot.WriteString(ctx, string(k)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteMapEnd(ctx); err != nil {
+			return thrift.PrependError("error writing map end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 3:outputMappings: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ModelTransform) writeField4(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetPrefix() {
-    if err := oprot.WriteFieldBegin(ctx, "prefix", thrift.STRING, 4); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:prefix: ", p), err) }
-    if err := oprot.WriteString(ctx, string(*p.Prefix)); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T.prefix (4) field write error: ", p), err) }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 4:prefix: ", p), err) }
-  }
-  return err
+	if p.IsSetPrefix() {
+		if err := oprot.WriteFieldBegin(ctx, "prefix", thrift.STRING, 4); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 4:prefix: ", p), err)
+		}
+		if err := oprot.WriteString(ctx, string(*p.Prefix)); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T.prefix (4) field write error: ", p), err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 4:prefix: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ModelTransform) Equals(other *ModelTransform) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if !p.Model.Equals(other.Model) { return false }
-  if len(p.InputMappings) != len(other.InputMappings) { return false }
-  for k, _tgt := range p.InputMappings {
-    _src75 := other.InputMappings[k]
-    if _tgt != _src75 { return false }
-  }
-  if len(p.OutputMappings) != len(other.OutputMappings) { return false }
-  for k, _tgt := range p.OutputMappings {
-    _src76 := other.OutputMappings[k]
-    if _tgt != _src76 { return false }
-  }
-  if p.Prefix != other.Prefix {
-    if p.Prefix == nil || other.Prefix == nil {
-      return false
-    }
-    if (*p.Prefix) != (*other.Prefix) { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if !p.Model.Equals(other.Model) {
+		return false
+	}
+	if len(p.InputMappings) != len(other.InputMappings) {
+		return false
+	}
+	for k, _tgt := range p.InputMappings {
+		_src75 := other.InputMappings[k]
+		if _tgt != _src75 {
+			return false
+		}
+	}
+	if len(p.OutputMappings) != len(other.OutputMappings) {
+		return false
+	}
+	for k, _tgt := range p.OutputMappings {
+		_src76 := other.OutputMappings[k]
+		if _tgt != _src76 {
+			return false
+		}
+	}
+	if p.Prefix != other.Prefix {
+		if p.Prefix == nil || other.Prefix == nil {
+			return false
+		}
+		if (*p.Prefix) != (*other.Prefix) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *ModelTransform) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("ModelTransform(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ModelTransform(%+v)", *p)
 }
 
 // Attributes:
-//  - Transforms
-//  - PassthroughFields
+//   - Transforms
+//   - PassthroughFields
 type ModelTransforms struct {
-  Transforms []*ModelTransform `thrift:"transforms,1" db:"transforms" json:"transforms,omitempty"`
-  PassthroughFields []string `thrift:"passthroughFields,2" db:"passthroughFields" json:"passthroughFields,omitempty"`
+	Transforms        []*ModelTransform `thrift:"transforms,1" db:"transforms" json:"transforms,omitempty"`
+	PassthroughFields []string          `thrift:"passthroughFields,2" db:"passthroughFields" json:"passthroughFields,omitempty"`
 }
 
 func NewModelTransforms() *ModelTransforms {
-  return &ModelTransforms{}
+	return &ModelTransforms{}
 }
 
 var ModelTransforms_Transforms_DEFAULT []*ModelTransform
 
 func (p *ModelTransforms) GetTransforms() []*ModelTransform {
-  return p.Transforms
+	return p.Transforms
 }
+
 var ModelTransforms_PassthroughFields_DEFAULT []string
 
 func (p *ModelTransforms) GetPassthroughFields() []string {
-  return p.PassthroughFields
+	return p.PassthroughFields
 }
 func (p *ModelTransforms) IsSetTransforms() bool {
-  return p.Transforms != nil
+	return p.Transforms != nil
 }
 
 func (p *ModelTransforms) IsSetPassthroughFields() bool {
-  return p.PassthroughFields != nil
+	return p.PassthroughFields != nil
 }
 
 func (p *ModelTransforms) Read(ctx context.Context, iprot thrift.TProtocol) error {
-  if _, err := iprot.ReadStructBegin(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
-  }
+	if _, err := iprot.ReadStructBegin(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read error: ", p), err)
+	}
 
-
-  for {
-    _, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
-    if err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
-    }
-    if fieldTypeId == thrift.STOP { break; }
-    switch fieldId {
-    case 1:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField1(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    case 2:
-      if fieldTypeId == thrift.LIST {
-        if err := p.ReadField2(ctx, iprot); err != nil {
-          return err
-        }
-      } else {
-        if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-          return err
-        }
-      }
-    default:
-      if err := iprot.Skip(ctx, fieldTypeId); err != nil {
-        return err
-      }
-    }
-    if err := iprot.ReadFieldEnd(ctx); err != nil {
-      return err
-    }
-  }
-  if err := iprot.ReadStructEnd(ctx); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
-  }
-  return nil
+	for {
+		_, fieldTypeId, fieldId, err := iprot.ReadFieldBegin(ctx)
+		if err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T field %d read error: ", p, fieldId), err)
+		}
+		if fieldTypeId == thrift.STOP {
+			break
+		}
+		switch fieldId {
+		case 1:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField1(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if fieldTypeId == thrift.LIST {
+				if err := p.ReadField2(ctx, iprot); err != nil {
+					return err
+				}
+			} else {
+				if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := iprot.Skip(ctx, fieldTypeId); err != nil {
+				return err
+			}
+		}
+		if err := iprot.ReadFieldEnd(ctx); err != nil {
+			return err
+		}
+	}
+	if err := iprot.ReadStructEnd(ctx); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T read struct end error: ", p), err)
+	}
+	return nil
 }
 
-func (p *ModelTransforms)  ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]*ModelTransform, 0, size)
-  p.Transforms =  tSlice
-  for i := 0; i < size; i ++ {
-    _elem77 := &ModelTransform{}
-    if err := _elem77.Read(ctx, iprot); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem77), err)
-    }
-    p.Transforms = append(p.Transforms, _elem77)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *ModelTransforms) ReadField1(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]*ModelTransform, 0, size)
+	p.Transforms = tSlice
+	for i := 0; i < size; i++ {
+		_elem77 := &ModelTransform{}
+		if err := _elem77.Read(ctx, iprot); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T error reading struct: ", _elem77), err)
+		}
+		p.Transforms = append(p.Transforms, _elem77)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
-func (p *ModelTransforms)  ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
-  _, size, err := iprot.ReadListBegin(ctx)
-  if err != nil {
-    return thrift.PrependError("error reading list begin: ", err)
-  }
-  tSlice := make([]string, 0, size)
-  p.PassthroughFields =  tSlice
-  for i := 0; i < size; i ++ {
-var _elem78 string
-    if v, err := iprot.ReadString(ctx); err != nil {
-    return thrift.PrependError("error reading field 0: ", err)
-} else {
-    _elem78 = v
-}
-    p.PassthroughFields = append(p.PassthroughFields, _elem78)
-  }
-  if err := iprot.ReadListEnd(ctx); err != nil {
-    return thrift.PrependError("error reading list end: ", err)
-  }
-  return nil
+func (p *ModelTransforms) ReadField2(ctx context.Context, iprot thrift.TProtocol) error {
+	_, size, err := iprot.ReadListBegin(ctx)
+	if err != nil {
+		return thrift.PrependError("error reading list begin: ", err)
+	}
+	tSlice := make([]string, 0, size)
+	p.PassthroughFields = tSlice
+	for i := 0; i < size; i++ {
+		var _elem78 string
+		if v, err := iprot.ReadString(ctx); err != nil {
+			return thrift.PrependError("error reading field 0: ", err)
+		} else {
+			_elem78 = v
+		}
+		p.PassthroughFields = append(p.PassthroughFields, _elem78)
+	}
+	if err := iprot.ReadListEnd(ctx); err != nil {
+		return thrift.PrependError("error reading list end: ", err)
+	}
+	return nil
 }
 
 func (p *ModelTransforms) Write(ctx context.Context, oprot thrift.TProtocol) error {
-  if err := oprot.WriteStructBegin(ctx, "ModelTransforms"); err != nil {
-    return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err) }
-  if p != nil {
-    if err := p.writeField1(ctx, oprot); err != nil { return err }
-    if err := p.writeField2(ctx, oprot); err != nil { return err }
-  }
-  if err := oprot.WriteFieldStop(ctx); err != nil {
-    return thrift.PrependError("write field stop error: ", err) }
-  if err := oprot.WriteStructEnd(ctx); err != nil {
-    return thrift.PrependError("write struct stop error: ", err) }
-  return nil
+	if err := oprot.WriteStructBegin(ctx, "ModelTransforms"); err != nil {
+		return thrift.PrependError(fmt.Sprintf("%T write struct begin error: ", p), err)
+	}
+	if p != nil {
+		if err := p.writeField1(ctx, oprot); err != nil {
+			return err
+		}
+		if err := p.writeField2(ctx, oprot); err != nil {
+			return err
+		}
+	}
+	if err := oprot.WriteFieldStop(ctx); err != nil {
+		return thrift.PrependError("write field stop error: ", err)
+	}
+	if err := oprot.WriteStructEnd(ctx); err != nil {
+		return thrift.PrependError("write struct stop error: ", err)
+	}
+	return nil
 }
 
 func (p *ModelTransforms) writeField1(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetTransforms() {
-    if err := oprot.WriteFieldBegin(ctx, "transforms", thrift.LIST, 1); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:transforms: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Transforms)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.Transforms {
-      if err := v.Write(ctx, oprot); err != nil {
-        return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
-      }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 1:transforms: ", p), err) }
-  }
-  return err
+	if p.IsSetTransforms() {
+		if err := oprot.WriteFieldBegin(ctx, "transforms", thrift.LIST, 1); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 1:transforms: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRUCT, len(p.Transforms)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.Transforms {
+			if err := v.Write(ctx, oprot); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T error writing struct: ", v), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 1:transforms: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ModelTransforms) writeField2(ctx context.Context, oprot thrift.TProtocol) (err error) {
-  if p.IsSetPassthroughFields() {
-    if err := oprot.WriteFieldBegin(ctx, "passthroughFields", thrift.LIST, 2); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:passthroughFields: ", p), err) }
-    if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.PassthroughFields)); err != nil {
-      return thrift.PrependError("error writing list begin: ", err)
-    }
-    for _, v := range p.PassthroughFields {
-      if err := oprot.WriteString(ctx, string(v)); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err) }
-    }
-    if err := oprot.WriteListEnd(ctx); err != nil {
-      return thrift.PrependError("error writing list end: ", err)
-    }
-    if err := oprot.WriteFieldEnd(ctx); err != nil {
-      return thrift.PrependError(fmt.Sprintf("%T write field end error 2:passthroughFields: ", p), err) }
-  }
-  return err
+	if p.IsSetPassthroughFields() {
+		if err := oprot.WriteFieldBegin(ctx, "passthroughFields", thrift.LIST, 2); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field begin error 2:passthroughFields: ", p), err)
+		}
+		if err := oprot.WriteListBegin(ctx, thrift.STRING, len(p.PassthroughFields)); err != nil {
+			return thrift.PrependError("error writing list begin: ", err)
+		}
+		for _, v := range p.PassthroughFields {
+			if err := oprot.WriteString(ctx, string(v)); err != nil {
+				return thrift.PrependError(fmt.Sprintf("%T. (0) field write error: ", p), err)
+			}
+		}
+		if err := oprot.WriteListEnd(ctx); err != nil {
+			return thrift.PrependError("error writing list end: ", err)
+		}
+		if err := oprot.WriteFieldEnd(ctx); err != nil {
+			return thrift.PrependError(fmt.Sprintf("%T write field end error 2:passthroughFields: ", p), err)
+		}
+	}
+	return err
 }
 
 func (p *ModelTransforms) Equals(other *ModelTransforms) bool {
-  if p == other {
-    return true
-  } else if p == nil || other == nil {
-    return false
-  }
-  if len(p.Transforms) != len(other.Transforms) { return false }
-  for i, _tgt := range p.Transforms {
-    _src79 := other.Transforms[i]
-    if !_tgt.Equals(_src79) { return false }
-  }
-  if len(p.PassthroughFields) != len(other.PassthroughFields) { return false }
-  for i, _tgt := range p.PassthroughFields {
-    _src80 := other.PassthroughFields[i]
-    if _tgt != _src80 { return false }
-  }
-  return true
+	if p == other {
+		return true
+	} else if p == nil || other == nil {
+		return false
+	}
+	if len(p.Transforms) != len(other.Transforms) {
+		return false
+	}
+	for i, _tgt := range p.Transforms {
+		_src79 := other.Transforms[i]
+		if !_tgt.Equals(_src79) {
+			return false
+		}
+	}
+	if len(p.PassthroughFields) != len(other.PassthroughFields) {
+		return false
+	}
+	for i, _tgt := range p.PassthroughFields {
+		_src80 := other.PassthroughFields[i]
+		if _tgt != _src80 {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *ModelTransforms) String() string {
-  if p == nil {
-    return "<nil>"
-  }
-  return fmt.Sprintf("ModelTransforms(%+v)", *p)
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ModelTransforms(%+v)", *p)
 }
-
