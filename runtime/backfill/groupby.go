@@ -278,12 +278,7 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query) (*types.Batch, error) 
 	}
 	tsCol := data.batch.Col("ts")
 	workers := runtime.GOMAXPROCS(0)
-	type result struct {
-		out     *types.Batch
-		answers [][2]int32 // (row of out, query index)
-		err     error
-	}
-	results := make([]result, workers)
+	results := make([]workerResult, workers)
 	var wg sync.WaitGroup
 	for wi := 0; wi < workers; wi++ {
 		wg.Add(1)
@@ -322,7 +317,19 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query) (*types.Batch, error) 
 		}(wi)
 	}
 	wg.Wait()
-	idx := make([]int32, len(queries))
+	return gatherAnswers(feats, len(queries), results)
+}
+
+// workerResult is what one worker computed: its output rows and which query each row answers.
+type workerResult struct {
+	out     *types.Batch
+	answers [][2]int32 // (row of out, query index)
+	err     error
+}
+
+// gatherAnswers puts the workers' rows in query order; queries nobody answered get nulls.
+func gatherAnswers(feats types.Schema, nQueries int, results []workerResult) (*types.Batch, error) {
+	idx := make([]int32, nQueries)
 	for i := range idx {
 		idx[i] = -1
 	}
@@ -332,14 +339,16 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query) (*types.Batch, error) 
 		if r.err != nil {
 			return nil, r.err
 		}
+		if r.out == nil {
+			continue
+		}
 		for _, a := range r.answers {
 			idx[a[1]] = offset + a[0]
 		}
 		offset += int32(r.out.Len())
 		outs = append(outs, r.out)
 	}
-	all := types.Concat(feats, outs)
-	return takeBatch(all, idx), nil
+	return takeBatch(types.Concat(feats, outs), idx), nil
 }
 
 // groupByID lays out the indices i with id[i] >= 0 grouped by id, keeping their order: the indices

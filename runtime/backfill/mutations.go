@@ -113,12 +113,7 @@ func (p *gbPlan) mutationValuesAt(w *warehouse.Warehouse, queries []query, minDa
 	qOff, qByKey := groupByID(qKey, len(refs))
 
 	workers := runtime.GOMAXPROCS(0)
-	type result struct {
-		out     *types.Batch
-		answers [][2]int32
-		err     error
-	}
-	results := make([]result, workers)
+	results := make([]workerResult, workers)
 	var wg sync.WaitGroup
 	for wi := 0; wi < workers; wi++ {
 		wg.Add(1)
@@ -153,23 +148,7 @@ func (p *gbPlan) mutationValuesAt(w *warehouse.Warehouse, queries []query, minDa
 		}(wi)
 	}
 	wg.Wait()
-	idx := make([]int32, len(queries))
-	for i := range idx {
-		idx[i] = -1
-	}
-	var outs []*types.Batch
-	offset := int32(0)
-	for _, r := range results {
-		if r.err != nil {
-			return nil, r.err
-		}
-		for _, a := range r.answers {
-			idx[a[1]] = offset + a[0]
-		}
-		offset += int32(r.out.Len())
-		outs = append(outs, r.out)
-	}
-	return takeBatch(types.Concat(feats, outs), idx), nil
+	return gatherAnswers(feats, len(queries), results)
 }
 
 // dayBounds are a query day's snapshot partition (the day before) and batch end (its midnight).
