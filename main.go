@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 
@@ -32,6 +33,16 @@ func main() {
 				defer pprof.StopCPUProfile()
 			}
 		}
+	}
+	// CHRONON_MEMPROFILE=<file> writes an allocation profile when the command ends.
+	if path := os.Getenv("CHRONON_MEMPROFILE"); path != "" {
+		runtime.MemProfileRate = 64 << 10
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	if err := app.Run(os.Args); err != nil {
 		pprof.StopCPUProfile()
