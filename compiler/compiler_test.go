@@ -334,3 +334,24 @@ func TestCompileCases(t *testing.T) {
 		})
 	}
 }
+
+// Deprecation dates only warn (spec §1.6): a join using a deprecated GroupBy says so and is written.
+func TestDeprecationWarns(t *testing.T) {
+	root := t.TempDir()
+	copyTree(t, filepath.Join("testdata", "upstream"), root)
+	p := filepath.Join(root, "group_bys", "quickstart", "returns.star")
+	data, _ := os.ReadFile(p)
+	os.WriteFile(p, []byte(strings.Replace(string(data), "online = True,", "online = True,\n    deprecation_date = \"2024-01-01\",", 1)), 0o644)
+	var stderr strings.Builder
+	res, err := compiler.Compile(compiler.Options{Root: root, Inputs: []string{"joins/quickstart/training_set.star"}, Stderr: &stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Written) != 5 {
+		t.Errorf("wrote %v", res.Written)
+	}
+	want := "quickstart.training_set.v1 uses quickstart.returns.v1, which is deprecated on 2024-01-01"
+	if !strings.Contains(stderr.String(), want) {
+		t.Errorf("warnings:\n%s\nwant a line containing %q", stderr.String(), want)
+	}
+}

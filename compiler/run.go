@@ -81,6 +81,7 @@ func (c *compiler) run(files []string) (map[string][]byte, *Result) {
 				c.fail("%sjoin %s is online, so every GroupBy it uses must be online too: pass online=True to %s", it.where(), it.name, strings.Join(notOnline, ", "))
 			}
 		}
+		c.deprecationWarnings(it)
 		for _, d := range c.downstream(it, writes) {
 			if inMain[d] {
 				continue
@@ -618,6 +619,52 @@ func walkPair(a, b reflect.Value, visit func(a, b reflect.Value)) {
 	case reflect.Slice:
 		for i := 0; i < a.Len() && i < b.Len(); i++ {
 			walkPair(a.Index(i), b.Index(i), visit)
+		}
+	}
+}
+
+// deprecationWarnings warns (never fails) about deprecation dates along dependencies, as compile.py
+// does: a deprecated conf's downstream confs should be deprecated no later; a conf that is not
+// deprecated is told which of its upstream GroupBys or joins are.
+func (c *compiler) deprecationWarnings(it *item) {
+	md := it.meta()
+	if dd := deref(md.DeprecationDate); dd != "" {
+		var late []string
+		for _, d := range c.downstream(it, nil) {
+			folder, name, _ := strings.Cut(d, ":")
+			var dmd *api.MetaData
+			if folder == "joins" {
+				if j := c.oldJoins[name]; j != nil {
+					dmd = j.MetaData
+				}
+			} else if g := c.oldGroupBys[name]; g != nil {
+				dmd = g.MetaData
+			}
+			if dmd == nil || dmd.DeprecationDate == nil || *dmd.DeprecationDate > dd {
+				late = append(late, name)
+			}
+		}
+		if len(late) > 0 {
+			c.warn("%s is deprecated on %s but its downstream confs %s have no deprecation date or a later one: migrate them or deprecate them too", it.name, dd, strings.Join(late, ", "))
+		}
+		return
+	}
+	var upstream []*api.MetaData
+	switch o := it.obj.(type) {
+	case *api.Join:
+		for _, jp := range o.JoinParts {
+			upstream = append(upstream, jp.GroupBy.MetaData)
+		}
+	case *api.GroupBy:
+		for _, src := range o.Sources {
+			if src.JoinSource != nil && src.JoinSource.Join != nil {
+				upstream = append(upstream, src.JoinSource.Join.MetaData)
+			}
+		}
+	}
+	for _, u := range upstream {
+		if u != nil && u.DeprecationDate != nil {
+			c.warn("%s uses %s, which is deprecated on %s: migrate %s or give it a deprecation date", it.name, metaName(u), *u.DeprecationDate, it.name)
 		}
 	}
 }
