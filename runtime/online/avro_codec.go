@@ -479,7 +479,9 @@ func javaLong(f float64) int64 {
 
 // JavaDoubleString formats f as Java's Double.toString does (shortest round-trip digits, as JDK 19+):
 // "5.0", "0.001", "1.0E7", "1.0E-4", "NaN", "Infinity".
-func JavaDoubleString(f float64) string {
+func JavaDoubleString(f float64) string { return javaFloatingString(f, 64) }
+
+func javaFloatingString(f float64, bits int) string {
 	switch {
 	case math.IsNaN(f):
 		return "NaN"
@@ -495,13 +497,13 @@ func JavaDoubleString(f float64) string {
 	}
 	a := math.Abs(f)
 	if a >= 1e-3 && a < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
+		s := strconv.FormatFloat(f, 'f', -1, bits)
 		if !strings.Contains(s, ".") {
 			s += ".0"
 		}
 		return s
 	}
-	s := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
+	s := strconv.FormatFloat(f, 'e', -1, bits) // d.ddde±XX
 	mant, exp, _ := strings.Cut(s, "e")
 	if !strings.Contains(mant, ".") {
 		mant += ".0"

@@ -2,6 +2,7 @@ package online
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -66,6 +67,9 @@ func TestAvroRandomRoundTrip(t *testing.T) {
 			}
 			if fmtValue(types.StructValue(back)) != fmtValue(types.StructValue(row)) {
 				t.Fatalf("seed %d iter %d: round trip\n got %s\nwant %s", seed, iter, fmtValue(types.StructValue(back)), fmtValue(types.StructValue(row)))
+			}
+			if js, err := s.EncodeJSON(row); err != nil || !json.Valid([]byte(js)) {
+				t.Fatalf("seed %d iter %d: EncodeJSON: %v %s", seed, iter, err, js)
 			}
 			var generic any
 			if err := avro.Unmarshal(hs, b, &generic); err != nil {

@@ -23,8 +23,8 @@ import (
 // TestAvroDataDriven runs testdata/avro/*.txt. Commands:
 //
 //	schema name=<record> [compact]   input: "field: type" lines → schema JSON (pretty unless compact)
-//	encode name=<record> [key]       input: fields, "--", one JSON row per line → hex bytes and the
-//	                                 decoded row ("key" encodes with fetch-time casts)
+//	encode name=<record> [key]       input: fields, "--", one JSON row per line → hex bytes, the
+//	                                 decoded row and its Avro JSON ("key": fetch-time casts)
 //	decode name=<record>             input: fields, "--", one hex string per line → row
 //	parse                            input: schema JSON → fields and the re-rendered JSON
 //	logging join=<name>              input: "key:" fields, "value:" fields → logging schema, hash
@@ -136,6 +136,11 @@ func avroDispatch(t *testing.T, d *datadriven.TestData) (string, error) {
 				continue
 			}
 			fmt.Fprintf(&sb, "  decoded: %s\n", fmtValue(types.StructValue(back)))
+			js, err := s.EncodeJSON(back)
+			if err != nil {
+				return sb.String(), err
+			}
+			fmt.Fprintf(&sb, "  json: %s\n", js)
 		}
 		return sb.String(), nil
 	case "parse":
