@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hamba/avro/v2"
 
@@ -34,21 +35,25 @@ func (s *AvroSchema) Encode(row []any) ([]byte, error) {
 
 // AppendEncode is Encode appending to dst.
 func (s *AvroSchema) AppendEncode(dst []byte, row []any) ([]byte, error) {
-	wr := writerWithBuf(avro.NewWriter(nil, 64), dst)
-	if err := encodeFields(wr, s.root, row, ""); err != nil {
-		return dst, err
+	w := writerPool.Get().(*avro.Writer)
+	w.Reset(nil)
+	err := encodeFields(w, s.root, row)
+	if err == nil {
+		dst = append(dst, w.Buffer()...)
 	}
-	return wr.Buffer(), nil
+	if cap(w.Buffer()) <= maxPooledBuffer {
+		writerPool.Put(w)
+	}
+	return dst, err
 }
 
-// writerWithBuf makes w append to dst: hamba's Writer appends to its internal buffer, which starts
-// as a copy of dst's contents.
-func writerWithBuf(w *avro.Writer, dst []byte) *avro.Writer {
-	if len(dst) > 0 {
-		_, _ = w.Write(dst)
-	}
-	return w
-}
+// Writers and readers are pooled: an encode or decode then allocates only its result.
+var (
+	writerPool = sync.Pool{New: func() any { return avro.NewWriter(nil, 256) }}
+	readerPool = sync.Pool{New: func() any { return avro.NewReader(nil, 0) }}
+)
+
+const maxPooledBuffer = 64 << 10
 
 // EncodeMap encodes a row given by field name (Chronon's AvroCodec.encode(valueMap)); missing names
 // are null. Names are the schema's (sanitized) field names.
@@ -104,8 +109,14 @@ func (s *AvroSchema) EncodeKeyMap(keys map[string]any) ([]byte, error) {
 // *types.MapValue with string keys, records as types.StructValue, lists as non-nil []any).
 // Truncated input and trailing bytes are errors.
 func (s *AvroSchema) Decode(b []byte) ([]any, error) {
-	r := avro.NewReader(nil, 0).Reset(b)
-	v, err := decodeRecord(r, s.root, "")
+	r := readerPool.Get().(*avro.Reader)
+	r.Reset(b)
+	r.Error = nil
+	defer func() {
+		r.Reset(nil)
+		readerPool.Put(r)
+	}()
+	v, err := decodeRecord(r, s.root)
 	if err != nil {
 		return nil, err
 	}
@@ -132,34 +143,68 @@ func (s *AvroSchema) DecodeMap(b []byte) (map[string]any, error) {
 	return m, nil
 }
 
-func join(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
+// codecError is an encode/decode failure; the path to the failing value (field names, [index],
+// ["key"]) is collected while unwinding, so the success path builds no strings.
+type codecError struct {
+	op   string
+	segs []string // innermost first
+	msg  string
+	err  error
 }
 
-func encodeFields(w *avro.Writer, n *avroNode, row []any, path string) error {
+func codecErrf(op, format string, args ...any) error {
+	return &codecError{op: op, msg: fmt.Sprintf(format, args...)}
+}
+
+func (e *codecError) Error() string {
+	var sb strings.Builder
+	sb.WriteString("avro " + e.op)
+	if len(e.segs) > 0 {
+		sb.WriteByte(' ')
+		for i := len(e.segs) - 1; i >= 0; i-- {
+			s := e.segs[i]
+			if i < len(e.segs)-1 && s[0] != '[' {
+				sb.WriteByte('.')
+			}
+			sb.WriteString(s)
+		}
+	}
+	sb.WriteString(": ")
+	if e.err != nil {
+		sb.WriteString(e.err.Error())
+	} else {
+		sb.WriteString(e.msg)
+	}
+	return sb.String()
+}
+
+func (e *codecError) Unwrap() error { return e.err }
+
+func at(err error, seg string) error {
+	if ce, ok := err.(*codecError); ok {
+		ce.segs = append(ce.segs, seg)
+	}
+	return err
+}
+
+func atField(err error, name string) error { return at(err, name) }
+func atIndex(err error, i int) error       { return at(err, "["+strconv.Itoa(i)+"]") }
+func atKey(err error, k string) error      { return at(err, "["+strconv.Quote(k)+"]") }
+
+func encodeFields(w *avro.Writer, n *avroNode, row []any) error {
 	if len(row) != len(n.fields) {
-		return fmt.Errorf("avro encode %s: %d values for %d fields", recordPath(path, n), len(row), len(n.fields))
+		return codecErrf("encode", "%d values for %d fields of record %s", len(row), len(n.fields), n.name)
 	}
 	for i, f := range n.fields {
-		if err := encodeValue(w, f.node, row[i], join(path, f.name)); err != nil {
-			return err
+		if err := encodeValue(w, f.node, row[i]); err != nil {
+			return atField(err, f.name)
 		}
 	}
 	return nil
 }
 
-func recordPath(path string, n *avroNode) string {
-	if path == "" {
-		return n.name
-	}
-	return path
-}
-
-func typeErr(path string, n *avroNode, v any) error {
-	return fmt.Errorf("avro encode %s: value %v (%T) does not fit %s", path, v, v, kindName(n))
+func typeErr(n *avroNode, v any) error {
+	return codecErrf("encode", "value %v (%T) does not fit %s", v, v, kindName(n))
 }
 
 func kindName(n *avroNode) string {
@@ -178,10 +223,10 @@ func kindName(n *avroNode) string {
 	return (&types.Type{Kind: n.kind}).String()
 }
 
-func encodeValue(w *avro.Writer, n *avroNode, v any, path string) error {
+func encodeValue(w *avro.Writer, n *avroNode, v any) error {
 	if v == nil {
 		if !n.nullable {
-			return fmt.Errorf("avro encode %s: null in a non-nullable position (%s)", path, kindName(n))
+			return codecErrf("encode", "null in a non-nullable position (%s)", kindName(n))
 		}
 		w.WriteLong(0)
 		return nil
@@ -193,13 +238,13 @@ func encodeValue(w *avro.Writer, n *avroNode, v any, path string) error {
 	case types.Boolean:
 		b, ok := v.(bool)
 		if !ok {
-			return typeErr(path, n, v)
+			return typeErr(n, v)
 		}
 		w.WriteBool(b)
 	case types.Byte, types.Short, types.Int:
 		x, ok := v.(int64)
 		if !ok {
-			return typeErr(path, n, v)
+			return typeErr(n, v)
 		}
 		lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
 		switch n.kind {
@@ -209,13 +254,13 @@ func encodeValue(w *avro.Writer, n *avroNode, v any, path string) error {
 			lo, hi = math.MinInt16, math.MaxInt16
 		}
 		if x < lo || x > hi {
-			return fmt.Errorf("avro encode %s: %d out of range for %s", path, x, kindName(n))
+			return codecErrf("encode", "%d out of range for %s", x, kindName(n))
 		}
 		w.WriteInt(int32(x))
 	case types.Long:
 		x, ok := v.(int64)
 		if !ok {
-			return typeErr(path, n, v)
+			return typeErr(n, v)
 		}
 		w.WriteLong(x)
 	case types.Float, types.Double:
@@ -226,7 +271,7 @@ func encodeValue(w *avro.Writer, n *avroNode, v any, path string) error {
 		case int64:
 			f = float64(x)
 		default:
-			return typeErr(path, n, v)
+			return typeErr(n, v)
 		}
 		if n.kind == types.Float {
 			w.WriteFloat(float32(f))
@@ -236,25 +281,25 @@ func encodeValue(w *avro.Writer, n *avroNode, v any, path string) error {
 	case types.String:
 		x, ok := v.(string)
 		if !ok {
-			return typeErr(path, n, v)
+			return typeErr(n, v)
 		}
 		w.WriteString(x)
 	case types.Binary:
 		x, ok := v.([]byte)
 		if !ok {
-			return typeErr(path, n, v)
+			return typeErr(n, v)
 		}
 		w.WriteBytes(x)
 	case types.List:
 		x, ok := v.([]any)
 		if !ok {
-			return typeErr(path, n, v)
+			return typeErr(n, v)
 		}
 		if len(x) > 0 {
 			w.WriteLong(int64(len(x)))
 			for i, e := range x {
-				if err := encodeValue(w, n.items, e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-					return err
+				if err := encodeValue(w, n.items, e); err != nil {
+					return atIndex(err, i)
 				}
 			}
 		}
@@ -262,21 +307,21 @@ func encodeValue(w *avro.Writer, n *avroNode, v any, path string) error {
 	case types.Map:
 		x, ok := v.(*types.MapValue)
 		if !ok {
-			return typeErr(path, n, v)
+			return typeErr(n, v)
 		}
 		if len(x.Keys) != len(x.Values) {
-			return fmt.Errorf("avro encode %s: map with %d keys and %d values", path, len(x.Keys), len(x.Values))
+			return codecErrf("encode", "map with %d keys and %d values", len(x.Keys), len(x.Values))
 		}
 		if len(x.Keys) > 0 {
 			w.WriteLong(int64(len(x.Keys)))
 			for i, k := range x.Keys {
 				ks, ok := k.(string)
 				if !ok {
-					return fmt.Errorf("avro encode %s: map key %v (%T) is not a string", path, k, k)
+					return codecErrf("encode", "map key %v (%T) is not a string", k, k)
 				}
 				w.WriteString(ks)
-				if err := encodeValue(w, n.items, x.Values[i], fmt.Sprintf("%s[%q]", path, ks)); err != nil {
-					return err
+				if err := encodeValue(w, n.items, x.Values[i]); err != nil {
+					return atKey(err, ks)
 				}
 			}
 		}
@@ -289,41 +334,41 @@ func encodeValue(w *avro.Writer, n *avroNode, v any, path string) error {
 		case []any:
 			row = x
 		default:
-			return typeErr(path, n, v)
+			return typeErr(n, v)
 		}
-		return encodeFields(w, n, row, path)
+		return encodeFields(w, n, row)
 	default:
-		return fmt.Errorf("avro encode %s: unsupported kind %d", path, n.kind)
+		return codecErrf("encode", "unsupported kind %d", n.kind)
 	}
 	return nil
 }
 
-func decodeRecord(r *avro.Reader, n *avroNode, path string) (types.StructValue, error) {
+func decodeRecord(r *avro.Reader, n *avroNode) (types.StructValue, error) {
 	out := make(types.StructValue, len(n.fields))
 	for i, f := range n.fields {
-		v, err := decodeValue(r, f.node, join(path, f.name))
+		v, err := decodeValue(r, f.node)
 		if err != nil {
-			return nil, err
+			return nil, atField(err, f.name)
 		}
 		out[i] = v
 	}
 	return out, nil
 }
 
-func readErr(r *avro.Reader, path string) error {
+func readErr(r *avro.Reader) error {
 	if r.Error == nil {
 		return nil
 	}
 	if errors.Is(r.Error, io.EOF) || errors.Is(r.Error, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("avro decode %s: input truncated", path)
+		return codecErrf("decode", "input truncated")
 	}
-	return fmt.Errorf("avro decode %s: %w", path, r.Error)
+	return &codecError{op: "decode", err: r.Error}
 }
 
-func decodeValue(r *avro.Reader, n *avroNode, path string) (any, error) {
+func decodeValue(r *avro.Reader, n *avroNode) (any, error) {
 	if n.nullable {
 		idx := r.ReadLong()
-		if err := readErr(r, path); err != nil {
+		if err := readErr(r); err != nil {
 			return nil, err
 		}
 		switch idx {
@@ -331,7 +376,7 @@ func decodeValue(r *avro.Reader, n *avroNode, path string) (any, error) {
 			return nil, nil
 		case 1:
 		default:
-			return nil, fmt.Errorf("avro decode %s: union index %d (want 0 or 1)", path, idx)
+			return nil, codecErrf("decode", "union index %d (want 0 or 1)", idx)
 		}
 	}
 	var v any
@@ -355,16 +400,16 @@ func decodeValue(r *avro.Reader, n *avroNode, path string) (any, error) {
 		out := []any{}
 		for {
 			count, _ := r.ReadBlockHeader()
-			if err := readErr(r, path); err != nil {
+			if err := readErr(r); err != nil {
 				return nil, err
 			}
 			if count == 0 {
 				break
 			}
 			for i := int64(0); i < count; i++ {
-				e, err := decodeValue(r, n.items, fmt.Sprintf("%s[%d]", path, len(out)))
+				e, err := decodeValue(r, n.items)
 				if err != nil {
-					return nil, err
+					return nil, atIndex(err, len(out))
 				}
 				out = append(out, e)
 			}
@@ -374,7 +419,7 @@ func decodeValue(r *avro.Reader, n *avroNode, path string) (any, error) {
 		out := &types.MapValue{Keys: []any{}, Values: []any{}}
 		for {
 			count, _ := r.ReadBlockHeader()
-			if err := readErr(r, path); err != nil {
+			if err := readErr(r); err != nil {
 				return nil, err
 			}
 			if count == 0 {
@@ -382,12 +427,12 @@ func decodeValue(r *avro.Reader, n *avroNode, path string) (any, error) {
 			}
 			for i := int64(0); i < count; i++ {
 				k := strings.Clone(r.ReadString())
-				if err := readErr(r, path); err != nil {
+				if err := readErr(r); err != nil {
 					return nil, err
 				}
-				e, err := decodeValue(r, n.items, fmt.Sprintf("%s[%q]", path, k))
+				e, err := decodeValue(r, n.items)
 				if err != nil {
-					return nil, err
+					return nil, atKey(err, k)
 				}
 				out.Keys = append(out.Keys, k)
 				out.Values = append(out.Values, e)
@@ -395,11 +440,11 @@ func decodeValue(r *avro.Reader, n *avroNode, path string) (any, error) {
 		}
 		return out, nil
 	case types.Struct:
-		return decodeRecord(r, n, path)
+		return decodeRecord(r, n)
 	default:
-		return nil, fmt.Errorf("avro decode %s: unsupported kind %d", path, n.kind)
+		return nil, codecErrf("decode", "unsupported kind %d", n.kind)
 	}
-	if err := readErr(r, path); err != nil {
+	if err := readErr(r); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -219,6 +219,17 @@ func servingInfoCmd(path, end, selected, stream string) (string, error) {
 	if back.Input != nil {
 		fmt.Fprintf(&sb, "input: %s\n", fmtSchema(back.Input.Fields()))
 	}
+	if len(back.Info.GetGroupBy().Aggregations) > 0 {
+		sv, err := back.StreamValueSchema()
+		if err != nil {
+			return sb.String(), err
+		}
+		mv, err := back.MutationValueSchema()
+		if err != nil {
+			return sb.String(), err
+		}
+		fmt.Fprintf(&sb, "stream value: %s\nmutation value: %s\n", sv.Compact(), mv.Compact())
+	}
 	fmt.Fprintf(&sb, "json: %s\n", js)
 	return sb.String(), nil
 }

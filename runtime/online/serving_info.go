@@ -214,3 +214,31 @@ func (s *ServingInfo) SelectedSchema() types.Schema {
 
 // KeySchema is the key schema's fields (keyChrononSchema).
 func (s *ServingInfo) KeySchema() types.Schema { return s.Key.Fields() }
+
+// StreamValueSchema is the schema of the streaming rows of an events GroupBy with aggregations
+// (GroupByServingInfoParsed.valueAvroSchema): record "<sanitize(name)>_INPUT_COLS" with the
+// aggregation inputs, in AggregationInputs order, that the selected schema has.
+func (s *ServingInfo) StreamValueSchema() (*AvroSchema, error) {
+	return s.streamSchema("_INPUT_COLS", nil)
+}
+
+// MutationValueSchema is the schema of the streaming rows of an entities GroupBy
+// (mutationValueAvroSchema): StreamValueSchema's fields plus ts (long) and is_before (boolean),
+// record "<sanitize(name)>_MUTATION_COLS".
+func (s *ServingInfo) MutationValueSchema() (*AvroSchema, error) {
+	return s.streamSchema("_MUTATION_COLS", types.Schema{
+		{Name: "ts", Type: types.LongType}, {Name: "is_before", Type: types.BooleanType}})
+}
+
+func (s *ServingInfo) streamSchema(suffix string, extra types.Schema) (*AvroSchema, error) {
+	gb := s.Info.GetGroupBy()
+	sel := s.SelectedSchema()
+	var fields types.Schema
+	for _, in := range AggregationInputs(gb) {
+		if i := sel.Index(in); i >= 0 {
+			fields = append(fields, sel[i])
+		}
+	}
+	fields = append(fields, extra...)
+	return NewAvroSchema(SanitizeName(gb.GetMetaData().GetName())+suffix, fields)
+}
