@@ -75,7 +75,9 @@ func (s *AvroSchema) rowFromMap(values map[string]any) []any {
 // (parsed as a decimal integer), a float64 (truncated toward zero, Java's longValue) or
 // json.Number; to double/float from a string, int64 or json.Number; to string from anything
 // (numbers as Java prints them: 5, 5.0, 1.0E10). Chronon casts only to long, double and string;
-// casting to the narrower kinds is our extension and yields the upload's bytes too.
+// casting to the narrower kinds is our extension and yields the upload's bytes too. Decode request
+// JSON with json.Decoder.UseNumber: Chronon's Jackson keeps {"user_id": 5} an integer (→ "5" for a
+// string key), while encoding/json's float64 would cast to "5.0".
 func (s *AvroSchema) EncodeKey(row []any) ([]byte, error) {
 	b, err := s.Encode(row)
 	if err == nil {

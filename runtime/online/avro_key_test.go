@@ -2,6 +2,7 @@ package online
 
 import (
 	"bytes"
+	"encoding/json"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -37,6 +38,16 @@ func TestEncodeKeyMatchesUpload(t *testing.T) {
 		if err != nil || m["user_id"] != id || m["score"] != score || m["item"] != item {
 			t.Fatalf("DecodeMap: %v %v", m, err)
 		}
+	}
+	// Request JSON decoded with UseNumber: json.Number casts like Chronon's Jackson-parsed numbers.
+	str, err := NewAvroSchema("Key", types.Schema{{Name: "user_id", Type: types.StringType}, {Name: "n", Type: types.LongType}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := str.Encode([]any{"5", int64(7)})
+	got, err := str.EncodeKey([]any{json.Number("5"), json.Number("7")})
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("json.Number keys: %x %v, want %x", got, err, want)
 	}
 	// Missing keys are null; AppendEncode appends.
 	b, err := s.AppendEncode([]byte{0xff}, []any{nil, nil, "5"})
