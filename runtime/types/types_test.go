@@ -1,0 +1,45 @@
+package types
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseTypeRoundTrip(t *testing.T) {
+	for _, s := range []string{"bigint", "array<bigint>", "map<string,double>", "struct<a:int,b:array<string>>", "boolean", "binary"} {
+		typ, err := ParseType(s)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		if typ.String() != s {
+			t.Errorf("ParseType(%q).String() = %q", s, typ.String())
+		}
+	}
+	for _, s := range []string{"", "list<", "map<string>", "decimal", "struct<a>"} {
+		if _, err := ParseType(s); err == nil {
+			t.Errorf("ParseType(%q) accepted", s)
+		}
+	}
+}
+
+func TestTakeAndConcat(t *testing.T) {
+	c := NewColumn(LongType, 3)
+	c.Append(int64(1))
+	c.AppendNull()
+	c.Append(int64(3))
+	got := c.Take([]int32{2, -1, 0, 1})
+	var vals []any
+	for i := 0; i < got.Len(); i++ {
+		vals = append(vals, got.Value(i))
+	}
+	if want := []any{int64(3), nil, int64(1), nil}; !reflect.DeepEqual(vals, want) {
+		t.Errorf("Take = %v, want %v", vals, want)
+	}
+	s := Schema{{Name: "x", Type: LongType}}
+	a := &Batch{Schema: s, Cols: []*Column{c}}
+	b := &Batch{Schema: s, Cols: []*Column{got}}
+	all := Concat(s, []*Batch{a, b})
+	if err := all.Validate(); err != nil || all.Len() != 7 || !all.Cols[0].IsNull(1) || all.Cols[0].IsNull(2) || !all.Cols[0].IsNull(6) {
+		t.Errorf("Concat: len %d, err %v", all.Len(), err)
+	}
+}
