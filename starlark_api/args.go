@@ -192,16 +192,3 @@ func isString(v starlark.Value) bool {
 	_, ok := v.(starlark.String)
 	return ok
 }
-
-// dict returns a dict argument or nil when None.
-func (a *args) dict(name string) (*starlark.Dict, error) {
-	v := a.get(name)
-	if v == starlark.None {
-		return nil, nil
-	}
-	d, ok := v.(*starlark.Dict)
-	if !ok {
-		return nil, a.wrong(name, v, "dict")
-	}
-	return d, nil
-}

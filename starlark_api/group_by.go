@@ -489,15 +489,6 @@ func sourceQuery(s *api.Source) *api.Query {
 	return nil
 }
 
-// sourceColumns lists a source's selected columns in order.
-func sourceColumns(s *api.Source, order *conf.Order) []string {
-	q := sourceQuery(s)
-	if q == nil {
-		return nil
-	}
-	return order.Keys(q.Selects)
-}
-
 func isStreaming(s *api.Source) bool {
 	return (s.Entities != nil && s.Entities.MutationTopic != nil) || (s.Events != nil && s.Events.Topic != nil)
 }

@@ -166,8 +166,6 @@ func isNil(v reflect.Value) bool {
 	return false
 }
 
-var objectType = reflect.TypeOf((*Object)(nil))
-
 // toStarlark converts a struct field to a Starlark value. Structs are shared (wrapped), containers are
 // copied: mutating a returned list does not change the conf, as with a fresh Python list.
 func toStarlark(v reflect.Value, owner *Object) starlark.Value {

@@ -306,16 +306,6 @@ func advanceTo(hs []hop, t int64, c *int) int {
 	return k
 }
 
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // mergeAcc merges src into part p's accumulator (see mergeInto).
 func (s *Sawtooth) mergeAcc(acc *State, p int, src State) { mergeInto(acc, &s.scratch[p], src) }
 

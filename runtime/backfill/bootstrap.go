@@ -23,20 +23,6 @@ type bootstrapped struct {
 	matched [][]bool                 // per bootstrap part: which left rows it matched
 }
 
-// outputFields lists the join's output column names that bootstraps may provide, with their types.
-func (p *joinPlan) outputFields(parts []PartAnalysis) map[string]*types.Type {
-	out := map[string]*types.Type{}
-	for _, pa := range parts {
-		for _, f := range pa.Features {
-			out[f.Name] = f.Type
-		}
-	}
-	for _, f := range p.externalColumns {
-		out[f.Name] = f.Type
-	}
-	return out
-}
-
 // loadBootstraps reads every bootstrap part for the left rows of lb.
 func (p *joinPlan) loadBootstraps(w *warehouse.Warehouse, lb *types.Batch, start, end string, fields map[string]*types.Type) (*bootstrapped, error) {
 	if len(p.j.BootstrapParts) == 0 {

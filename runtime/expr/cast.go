@@ -295,10 +295,8 @@ func parseIntegral(s string, k types.Kind) (int64, bool) {
 	return n, true
 }
 
-// parseDouble reads a floating-point number like Java's Double.parseDouble after trimming, plus
-// Spark's case-insensitive inf/infinity/nan spellings.
-func parseDouble(s string) (float64, bool) { return parseFloatBits(s, 64) }
-
+// parseFloatBits reads a floating-point number like Java's Double.parseDouble (or Float.parseFloat
+// for bits=32) after trimming, plus Spark's case-insensitive inf/infinity/nan spellings.
 func parseFloatBits(s string, bits int) (float64, bool) {
 	s = strings.TrimSpace(s)
 	switch strings.ToLower(s) {

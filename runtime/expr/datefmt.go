@@ -110,14 +110,6 @@ func isNumTok(tk dfTok) bool {
 var monthNames = []string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
 var dayNames = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
 
-func pad(n int64, width int) string {
-	s := strconv.FormatInt(n, 10)
-	if n < 0 {
-		return "-" + leftPad(s[1:], width)
-	}
-	return leftPad(s, width)
-}
-
 // format renders micros since epoch (UTC).
 func (f *dateFormat) format(micros int64) string {
 	days := floorDiv(micros, microsPerDay)

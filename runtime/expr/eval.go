@@ -182,14 +182,6 @@ func (v vec) isNull(i int) bool {
 	return v.c.Nulls != nil && v.c.Nulls[i]
 }
 
-// nulls returns the null flags of a column vec (nil when none); for constants use isConst/k.
-func (v vec) nulls() []bool {
-	if v.c == nil {
-		return nil
-	}
-	return v.c.Nulls
-}
-
 func (v vec) materialize(n int) *types.Column {
 	if v.c != nil {
 		if v.c.Type != v.t { // a no-op cast changed only the type

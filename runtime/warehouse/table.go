@@ -200,26 +200,6 @@ func inferPartitionColumns(dir string) []string {
 	}
 }
 
-// files lists the table's data files in partition order (all partitions, filters applied).
-func (t *Table) files() ([]string, error) {
-	ps, err := t.Partitions()
-	if err != nil {
-		return nil, err
-	}
-	if len(ps) == 0 {
-		return dataFiles(t.Dir)
-	}
-	var out []string
-	for _, p := range ps {
-		fs, err := dataFiles(p.Dir)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, fs...)
-	}
-	return out, nil
-}
-
 // dataFiles lists the Parquet files directly in dir, skipping hidden and `_` files as Spark does.
 func dataFiles(dir string) ([]string, error) {
 	ents, err := os.ReadDir(dir)
