@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/chronon-go/chronon/runtime/aggregate"
 	"github.com/chronon-go/chronon/runtime/kv"
@@ -151,23 +153,32 @@ func servingInfo(w *warehouse.Warehouse, p *gbPlan, endDs string) (*online.Servi
 	return info, nil
 }
 
-// add encodes one key row and value row.
+// add encodes one key row and value row and appends it to Rows.
 func (up *Upload) add(key, value []any) error {
+	r, err := up.encode(key, value)
+	if err != nil {
+		return err
+	}
+	up.Rows = append(up.Rows, r)
+	return nil
+}
+
+// encode is one upload row; safe for concurrent use.
+func (up *Upload) encode(key, value []any) (UploadRow, error) {
 	kb, err := up.Info.Key.Encode(key)
 	if err != nil {
-		return fmt.Errorf("upload %s: key: %w", up.GroupBy.GetMetaData().GetName(), err)
+		return UploadRow{}, fmt.Errorf("upload %s: key: %w", up.GroupBy.GetMetaData().GetName(), err)
 	}
 	vb, err := up.Value.Encode(value)
 	if err != nil {
-		return fmt.Errorf("upload %s: value: %w", up.GroupBy.GetMetaData().GetName(), err)
+		return UploadRow{}, fmt.Errorf("upload %s: value: %w", up.GroupBy.GetMetaData().GetName(), err)
 	}
 	r := UploadRow{Key: kb, Value: vb}
 	if jsonRow(kb) {
 		r.KeyJSON, _ = up.Info.Key.EncodeJSON(key)
 		r.ValueJSON, _ = up.Value.EncodeJSON(value)
 	}
-	up.Rows = append(up.Rows, r)
-	return nil
+	return r, nil
 }
 
 func rowValues(cols []*types.Column, i int) []any {
@@ -293,23 +304,54 @@ func (up *Upload) batchIRs(w *warehouse.Warehouse, p *gbPlan) error {
 		groups[k] = append(groups[k], int32(i))
 	}
 	sort.Strings(keys)
-	var evTs []int64
-	for _, k := range keys {
-		rows := append([]int32(nil), groups[k]...)
-		evTs = evTs[:0]
-		for _, r := range rows {
-			if tsCol == nil {
-				evTs = append(evTs, noTs)
-			} else {
-				evTs = append(evTs, tsCol.Ints[r])
+	// Keys are independent: workers fold and encode them with their own aggregators.
+	up.Rows = make([]UploadRow, len(keys))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(keys)/256))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for wi := 0; wi < workers; wi++ {
+		wg.Add(1)
+		go func(wi int) {
+			defer wg.Done()
+			agg := agg
+			o := o
+			if wi > 0 {
+				var err error
+				if agg, err = aggregate.New(p.gb.Aggregations, data.batch.Schema); err != nil {
+					errs[wi] = err
+					return
+				}
+				o = aggregate.NewOnline(agg)
 			}
-		}
-		sortByTs(rows, evTs) // stable: equal times keep scan order (spec §15.2)
-		bir := o.BuildBatchIR(aggregate.Events{Batch: data.batch, Rows: rows, Ts: evTs}, up.BatchEnd)
-		if err := agg.Err(); err != nil {
-			return fmt.Errorf("upload %s: %w", p.name, err)
-		}
-		if err := up.add(rowValues(keyCols, int(rows[0])), o.Value(bir)); err != nil {
+			var evTs []int64
+			for i := wi; i < len(keys); i += workers {
+				rows := groups[keys[i]]
+				evTs = evTs[:0]
+				for _, r := range rows {
+					if tsCol == nil {
+						evTs = append(evTs, noTs)
+					} else {
+						evTs = append(evTs, tsCol.Ints[r])
+					}
+				}
+				sortByTs(rows, evTs) // stable: equal times keep scan order (spec §15.2)
+				bir := o.BuildBatchIR(aggregate.Events{Batch: data.batch, Rows: rows, Ts: evTs}, up.BatchEnd)
+				if err := agg.Err(); err != nil {
+					errs[wi] = fmt.Errorf("upload %s: %w", p.name, err)
+					return
+				}
+				r, err := up.encode(rowValues(keyCols, int(rows[0])), o.Value(bir))
+				if err != nil {
+					errs[wi] = err
+					return
+				}
+				up.Rows[i] = r
+			}
+		}(wi)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return err
 		}
 	}

@@ -463,3 +463,70 @@ func TestUploadCases(t *testing.T) {
 		})
 	})
 }
+
+// benchWarehouse holds data.bench_ev: nEvents events of nKeys users over 30 daily partitions
+// ending 2023-11-30, ts inside the partition's day.
+func benchWarehouse(b *testing.B, nKeys, nEvents int) *warehouse.Warehouse {
+	b.Helper()
+	w, err := warehouse.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	schema := types.Schema{{Name: "user_id", Type: types.StringType}, {Name: "amt", Type: types.LongType}, {Name: "ts", Type: types.LongType}}
+	spec := warehouse.TableSpec{Schema: schema, PartitionColumns: []string{"ds"}}
+	tx, err := w.Begin("data.bench_ev", spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	perDay := nEvents / 30
+	x := uint64(88172645463325252)
+	rnd := func() uint64 { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x }
+	for d := 0; d < 30; d++ {
+		ds := addDays("2023-11-01", d)
+		bt := types.NewBatch(schema, perDay)
+		for i := 0; i < perDay; i++ {
+			bt.Cols[0].Append(fmt.Sprint(rnd() % uint64(nKeys)))
+			bt.Cols[1].Append(int64(rnd() % 500))
+			bt.Cols[2].Append(midMillis(ds) + int64(rnd()%uint64(dayMillis)))
+		}
+		if err := tx.Write([]string{ds}, bt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	return w
+}
+
+// BenchmarkUpload measures a whole upload (scan, aggregate, encode, upload table, KV bulk load into
+// the embedded store) of 50k keys / 500k events, as keys per second.
+func BenchmarkUpload(b *testing.B) {
+	const nKeys, nEvents = 50_000, 500_000
+	w := benchWarehouse(b, nKeys, nEvents)
+	aggs := `"aggregations": [{"inputColumn": "amt", "operation": 7, "argMap": {}, "windows": [{"length": 3, "timeUnit": 1}, {"length": 14, "timeUnit": 1}, {"length": 30, "timeUnit": 1}]},
+	  {"inputColumn": "amt", "operation": 6, "argMap": {}, "windows": [{"length": 3, "timeUnit": 1}, {"length": 14, "timeUnit": 1}, {"length": 30, "timeUnit": 1}]},
+	  {"inputColumn": "amt", "operation": 13, "argMap": {"k": "10"}}]`
+	for _, c := range []struct{ name, topic string }{{"snapshot", ""}, {"temporal", `"topic": "events.bench",`}} {
+		b.Run(c.name, func(b *testing.B) {
+			var gb api.GroupBy
+			o, err := conf.Unmarshal([]byte(`{"metaData": {"name": "bench.`+c.name+`.v1", "outputNamespace": "default"},
+			  "sources": [{"events": {"table": "data.bench_ev", `+c.topic+` "query": {"selects": {"user_id": "user_id", "amt": "amt"}, "timeColumn": "ts"}}}],
+			  "keyColumns": ["user_id"], `+aggs+`}`), &gb)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s := openKV(b)
+			keys := 0
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				res, err := RunUpload(context.Background(), w, s, &gb, o, UploadOptions{EndDate: "2023-11-30"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				keys += res.Keys
+			}
+			b.ReportMetric(float64(keys)/b.Elapsed().Seconds(), "keys/s")
+		})
+	}
+}
