@@ -91,6 +91,18 @@ func ComputeUpload(w *warehouse.Warehouse, gb *api.GroupBy, order *conf.Order, e
 	if _, err := UploadTable(gb.MetaData); err != nil {
 		return nil, fmt.Errorf("upload: %w", err)
 	}
+	// A JoinSource's parent join must exist before its output's schema can be read.
+	scanEnd := endDs
+	if gb.Aggregations != nil && p.accuracy == api.Accuracy_TEMPORAL && !p.entities {
+		scanEnd = addDays(endDs, 1)
+	}
+	for _, src := range gb.Sources {
+		if src.JoinSource != nil {
+			if err := p.backfillParent(w, src.JoinSource, scanEnd); err != nil {
+				return nil, err
+			}
+		}
+	}
 	info, err := servingInfo(w, p, endDs)
 	if err != nil {
 		return nil, err
