@@ -5,6 +5,7 @@ package conf
 import (
 	"reflect"
 	"sort"
+	"sync"
 	"unsafe"
 )
 
@@ -15,7 +16,10 @@ import (
 //
 // Entries are keyed by the map's identity and hold the map itself, so an address cannot be reused by
 // another map while its entry exists. A nil *Order is valid and orders every map by sorted keys.
+//
+// An Order is safe for concurrent use (jobs clone confs from several goroutines).
 type Order struct {
+	mu      sync.RWMutex
 	entries map[unsafe.Pointer]orderEntry
 }
 
@@ -37,7 +41,9 @@ func (o *Order) Set(m any, keys []string) {
 	if v.Kind() != reflect.Map || v.IsNil() {
 		return
 	}
+	o.mu.Lock()
 	o.entries[v.UnsafePointer()] = orderEntry{m: m, keys: append([]string(nil), keys...)}
+	o.mu.Unlock()
 }
 
 // Append records key as the last key of map m, if it is not already recorded.
@@ -49,6 +55,8 @@ func (o *Order) Append(m any, key string) {
 	if v.Kind() != reflect.Map || v.IsNil() {
 		return
 	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	e := o.entries[v.UnsafePointer()]
 	for _, k := range e.keys {
 		if k == key {
@@ -76,7 +84,10 @@ func (o *Order) keysOf(v reflect.Value) []string {
 	out := make([]string, 0, v.Len())
 	seen := make(map[string]bool, v.Len())
 	if o != nil {
-		if e, ok := o.entries[v.UnsafePointer()]; ok {
+		o.mu.RLock()
+		e, ok := o.entries[v.UnsafePointer()]
+		o.mu.RUnlock()
+		if ok {
 			for _, k := range e.keys {
 				if !seen[k] && v.MapIndex(reflect.ValueOf(k).Convert(v.Type().Key())).IsValid() {
 					seen[k] = true
@@ -97,9 +108,13 @@ func (o *Order) keysOf(v reflect.Value) []string {
 
 // Merge copies every entry of other into o (used when one conf embeds parts decoded separately).
 func (o *Order) Merge(other *Order) {
-	if other == nil {
+	if other == nil || other == o {
 		return
 	}
+	other.mu.RLock()
+	defer other.mu.RUnlock()
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	for k, e := range other.entries {
 		o.entries[k] = e
 	}
