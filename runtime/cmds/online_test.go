@@ -39,6 +39,11 @@ func TestUploadCLI(t *testing.T) {
 	if err != nil || !strings.Contains(log, "1 confs into ZIPLINE_METADATA") {
 		t.Fatalf("%v\n%s", err, log)
 	}
+	// A folder of confs works too (spec §7.5: --conf is a file or a directory).
+	_, log, err = chronon(t, root, "run", "--mode", "metadata-upload", "--conf", "production/joins")
+	if err != nil || !strings.Contains(log, "2 confs into ZIPLINE_METADATA") {
+		t.Fatalf("folder: %v\n%s", err, log)
+	}
 	out, _, err := chronon(t, root, "sql", "SELECT count(*) AS n FROM default.quickstart_returns_v1_upload", "--format", "json")
 	if err != nil || out != `{"n":101}`+"\n" {
 		t.Errorf("upload table: %q %v", out, err)

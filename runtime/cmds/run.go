@@ -119,11 +119,19 @@ func runAction(c *cli.Context) error {
 	if path == "" {
 		return fmt.Errorf("run: --conf is required, e.g. --conf production/staging_queries/<team>/<file>.<var>")
 	}
+	mode := c.String("mode")
 	kind, err := confKind(path)
+	if err != nil && mode == "metadata-upload" {
+		// metadata-upload also takes a folder of confs (e.g. production/ or production/joins).
+		if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+			kind, err = "joins", nil
+		} else if st, serr := os.Stat(filepath.Join(c.String("chronon-root"), path)); serr == nil && st.IsDir() {
+			kind, err = "joins", nil
+		}
+	}
 	if err != nil {
 		return err
 	}
-	mode := c.String("mode")
 	runMu.Lock()
 	fn := runModes[kind][mode]
 	runMu.Unlock()
@@ -187,6 +195,8 @@ func resolveConf(path, root string) (string, error) {
 	if !filepath.IsAbs(path) && root != "" {
 		if p := filepath.Join(root, path); fileExists(p) {
 			return p, nil
+		} else if st, err := os.Stat(p); err == nil && st.IsDir() {
+			return p, nil // a folder of confs (metadata-upload)
 		}
 	}
 	return "", fmt.Errorf("run: conf %s does not exist (compile it first: chronon compile)", path)
