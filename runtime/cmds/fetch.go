@@ -89,10 +89,9 @@ func fetchMain(ctx context.Context, c *cli.Context, typ, name string) error {
 	if err != nil {
 		return err
 	}
-	target := fetchKVTarget(c)
-	store, err := kv.Open(ctx, target, kv.Options{ReadOnly: true})
+	store, err := OpenKV(ctx, c, kv.Options{ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("fetch: opening the online store %s: %w", kv.RedactURI(target), err)
+		return fmt.Errorf("fetch: %w", err)
 	}
 	defer store.Close()
 	var at *int64
@@ -127,28 +126,6 @@ func fetchMain(ctx context.Context, c *cli.Context, typ, name string) error {
 		fmt.Fprintf(logw, "Fetched in: %.3f ms\n", float64(time.Since(start).Microseconds())/1000)
 	}
 	return nil
-}
-
-// fetchKVTarget: --kv (when the upload's flag is present), else CHRONON_KV, else
-// <chronon-root>/.chronon/kv. A relative directory is taken relative to the chronon root.
-func fetchKVTarget(c *cli.Context) string {
-	root := c.String("chronon-root")
-	if root == "" {
-		root = "."
-	}
-	t := c.String("kv")
-	if t == "" {
-		t = os.Getenv("CHRONON_KV")
-	}
-	if t == "" {
-		return filepath.Join(root, ".chronon", "kv")
-	}
-	if !kv.IsMongoURI(t) && !filepath.IsAbs(t) {
-		if _, err := os.Stat(t); err != nil {
-			t = filepath.Join(root, t)
-		}
-	}
-	return t
 }
 
 // readFetchKeys parses -k (a JSON map or a list of maps) or -f (one map per line, or a list), with

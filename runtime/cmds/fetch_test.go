@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/urfave/cli/v2"
@@ -91,5 +92,37 @@ func TestFetchCLI(t *testing.T) {
 	want = "--- [FETCHED RESULT] ---\n{\n  \"age\": 41,\n  \"city\": \"Paris\"\n}\nNo data present for the provided key.\n"
 	if buf.String() != want {
 		t.Errorf("group-by fetch:\n%s\nwant\n%s", buf.String(), want)
+	}
+}
+
+// The tutorial's fetch step after upload and metadata-upload (docs/fetch.md).
+func TestFetchQuickstart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("uploads the quickstart")
+	}
+	root := quickstartRoot(t)
+	for _, gb := range []string{"purchases", "returns"} {
+		if _, log, err := chronon(t, root, "run", "--mode", "upload", "--conf", "production/group_bys/quickstart/"+gb+".v1", "--ds", "2023-12-01"); err != nil {
+			t.Fatal(err, log)
+		}
+	}
+	if _, log, err := chronon(t, root, "run", "--mode", "metadata-upload", "--conf", "production/joins/quickstart/training_set.v2"); err != nil {
+		t.Fatal(err, log)
+	}
+	// batchEnd 2023-12-02 + 1h.
+	out, log, err := chronon(t, root, "run", "--mode", "fetch", "--conf", "production/joins/quickstart/training_set.v2",
+		"-k", `{"user_id":"5"}`, "--at-millis", "1701478800000")
+	if err != nil {
+		t.Fatal(err, log)
+	}
+	if !strings.HasPrefix(out, "--- [FETCHED RESULT] ---\n{\n") || strings.Contains(out, "_exception") ||
+		!strings.Contains(out, `"quickstart_purchases_v1_purchase_price_sum_14d": `) || !strings.Contains(out, `"quickstart_returns_v1_`) {
+		t.Errorf("join fetch:\n%s\n%s", out, log)
+	}
+	t.Logf("%s", out)
+	out, _, err = chronon(t, root, "run", "--mode", "fetch", "--conf", "production/group_bys/quickstart/purchases.v1",
+		"-k", `{"user_id":"no such user"}`, "--at-millis", "1701478800000")
+	if err != nil || out != "No data present for the provided key.\n" {
+		t.Errorf("missing key: %q %v", out, err)
 	}
 }
