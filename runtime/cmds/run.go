@@ -116,6 +116,9 @@ func Run() *cli.Command {
 
 func runAction(c *cli.Context) error {
 	path := c.String("conf")
+	if path == "" && c.String("mode") == "fetch" {
+		return RunFetch(c) // fetch names its join or GroupBy with --name/--type
+	}
 	if path == "" {
 		return fmt.Errorf("run: --conf is required, e.g. --conf production/staging_queries/<team>/<file>.<var>")
 	}
