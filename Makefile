@@ -31,6 +31,10 @@ quickstart: build ## compile, import, backfill the training set, upload, and fet
 bench: ## run the benchmarks once each on 10M-row synthetic tables (compile, import, expressions, aggregation, ...)
 	CHRONON_BENCH_ROWS=10000000 $(GO) test -run '^$$' -bench . -benchtime 1x -benchmem -timeout 60m ./...
 
+.PHONY: bench-fetch
+bench-fetch: ## in-process join fetch p50/p99 and `chronon serve` HTTP throughput + p99 over loopback
+	$(GO) test -run '^$$' -bench 'FetchJoin|HTTPJoin' -benchtime 5000x -timeout 5m ./runtime/server
+
 .PHONY: bench-backfill
 bench-backfill: build ## time the quickstart join backfill vs DuckDB on generated data (BENCH_SCALE=1)
 	bench/backfill.sh

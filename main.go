@@ -59,6 +59,7 @@ func commands() []*cli.Command {
 		cmds.SQL(),
 		cmds.Run(),
 		cmds.Gen(),
+		cmds.Serve(),
 	}
 }
 
