@@ -97,6 +97,10 @@ type gbServing struct {
 	outSchema types.Schema // output columns (pre-derivation), parallel to decoded values (no-agg, snapshot)
 	agg       *aggregate.Aggregator
 	online    *aggregate.Online
+	// onlineMu serializes use of online: aggregate's Aggregator and Online keep per-instance scratch
+	// state (state allocators) and are not safe for concurrent use, while one Fetcher serves many
+	// requests at once.
+	onlineMu  sync.Mutex
 	stream    *AvroSchema // streaming value schema (TEMPORAL)
 	streamIdx []int       // stream field → aggregator input column (-1: ts / is_before)
 	mutations bool
@@ -418,23 +422,19 @@ func (g *gbServing) respond(batch, stream kv.GetResponse, keys map[string]any, q
 		if batchBytes == nil && len(streamVals) == 0 {
 			return nil, nil
 		}
-		var ir *aggregate.BatchIR
-		if batchBytes != nil {
-			row, err := g.value.Decode(batchBytes)
-			if err != nil {
-				return nil, fmt.Errorf("decoding the batch IR of %s: %w", g.name, err)
-			}
-			if ir, err = g.online.FromValue(types.StructValue(row)); err != nil {
-				return nil, fmt.Errorf("decoding the batch IR of %s: %w", g.name, err)
-			}
-		}
 		ev, err := g.streamEvents(streamVals)
 		if err != nil {
 			return nil, err
 		}
+		var row []any
+		if batchBytes != nil {
+			if row, err = g.value.Decode(batchBytes); err != nil {
+				return nil, fmt.Errorf("decoding the batch IR of %s: %w", g.name, err)
+			}
+		}
 		out := types.NewBatch(g.outSchema, 1)
-		if err := g.online.Query(ir, batchEnd, ev, q, batchTs, out); err != nil {
-			return nil, fmt.Errorf("group by %s: %w", g.name, err)
+		if err := g.queryOnline(row, batchEnd, ev, q, batchTs, out); err != nil {
+			return nil, err
 		}
 		vals = make(map[string]any, len(g.outSchema))
 		for i, f := range g.outSchema {
@@ -794,4 +794,21 @@ func JSONValue(v any) any {
 		return m
 	}
 	return v
+}
+
+// queryOnline merges the decoded batch IR (nil: none) with streaming rows at q, holding onlineMu.
+func (g *gbServing) queryOnline(row []any, batchEnd int64, ev aggregate.Events, q, batchTs int64, out *types.Batch) error {
+	g.onlineMu.Lock()
+	defer g.onlineMu.Unlock()
+	var ir *aggregate.BatchIR
+	if row != nil {
+		var err error
+		if ir, err = g.online.FromValue(types.StructValue(row)); err != nil {
+			return fmt.Errorf("decoding the batch IR of %s: %w", g.name, err)
+		}
+	}
+	if err := g.online.Query(ir, batchEnd, ev, q, batchTs, out); err != nil {
+		return fmt.Errorf("group by %s: %w", g.name, err)
+	}
+	return nil
 }

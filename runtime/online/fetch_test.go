@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -592,4 +593,40 @@ func TestFetchGroupByDerivations(t *testing.T) {
 		t.Fatal(err, resp[0].Err)
 	}
 	jsonEq(t, "group-by derivations", resp[0].Values, map[string]any{"city": "oslo", "loud_city": "OSLO!1"})
+}
+
+// One Fetcher shared by many goroutines returns exactly the single-request answers (TEMPORAL merges
+// share aggregation state per GroupBy, so this guards their serialization).
+func TestFetchConcurrentValues(t *testing.T) {
+	fx := newFetchFixture(t, 20, 9)
+	f := NewFetcher(fx.store)
+	var wg sync.WaitGroup
+	errs := make(chan string, 16)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 7))
+			for i := 0; i < 40; i++ {
+				u := fmt.Sprint(rng.IntN(20))
+				q := fx.batchEnd + rng.Int64N(2*aggregate.DayMillis)
+				resp, err := f.FetchGroupBys(context.Background(), []Request{{Name: "quickstart.purchases.v1", Keys: map[string]any{"user_id": u}, AtMillis: atMs(q)}})
+				if err != nil || len(resp) != 1 || resp[0].Err != nil {
+					errs <- fmt.Sprintf("user %s at %d: %v %v", u, q, err, resp)
+					return
+				}
+				got, _ := json.Marshal(resp[0].Values)
+				want, _ := json.Marshal(fx.brute(u, q))
+				if string(got) != string(want) {
+					errs <- fmt.Sprintf("user %s at %d: got %s, want %s", u, q, got, want)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }
