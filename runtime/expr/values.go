@@ -425,3 +425,6 @@ func formatValue(v any, t *types.Type) string {
 }
 
 var sqlEscaper = strings.NewReplacer(`\`, `\\`, "'", `\'`, "\n", `\n`, "\t", `\t`, "\r", `\r`)
+
+// FormatJavaDouble renders f as Java's Double.toString (Float.toString for bits=32) does.
+func FormatJavaDouble(f float64, bits int) string { return formatDouble(f, bits) }

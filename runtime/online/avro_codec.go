@@ -12,6 +12,7 @@ import (
 
 	"github.com/hamba/avro/v2"
 
+	"github.com/chronon-go/chronon/runtime/expr"
 	"github.com/chronon-go/chronon/runtime/types"
 )
 
@@ -524,37 +525,6 @@ func javaLong(f float64) int64 {
 	return int64(f)
 }
 
-// JavaDoubleString formats f as Java's Double.toString does (shortest round-trip digits, as JDK 19+):
-// "5.0", "0.001", "1.0E7", "1.0E-4", "NaN", "Infinity".
-func JavaDoubleString(f float64) string { return javaFloatingString(f, 64) }
-
-func javaFloatingString(f float64, bits int) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	a := math.Abs(f)
-	if a >= 1e-3 && a < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, bits)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(f, 'e', -1, bits) // d.ddde±XX
-	mant, exp, _ := strings.Cut(s, "e")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	e, _ := strconv.Atoi(exp)
-	return mant + "E" + strconv.Itoa(e)
-}
+// JavaDoubleString formats f as Java's Double.toString does: "5.0", "0.001", "1.0E7", "1.0E-4",
+// "NaN", "Infinity" (the expression evaluator's implementation, so both render doubles alike).
+func JavaDoubleString(f float64) string { return expr.FormatJavaDouble(f, 64) }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/chronon-go/chronon/runtime/expr"
 	"github.com/chronon-go/chronon/runtime/types"
 )
 
@@ -142,5 +143,5 @@ func jsonValue(sb *strings.Builder, n *avroNode, v any) {
 // JavaFloatString formats f as Java's Float.toString does (shortest digits that round-trip as a
 // float32): "1.5", "1.0E10".
 func JavaFloatString(f float32) string {
-	return javaFloatingString(float64(f), 32)
+	return expr.FormatJavaDouble(float64(f), 32)
 }
