@@ -120,50 +120,26 @@ func JavaToStrftime(p string) string {
 
 // rewriteJavaCalls replaces javaCalls whose pattern is a literal; nested calls are handled too.
 func rewriteJavaCalls(q string) string {
-	var b strings.Builder
-	for i := 0; i < len(q); {
-		c := q[i]
-		switch {
-		case c == '\'' || c == '"':
-			j := skipQuoted(q, i)
-			b.WriteString(q[i:j])
-			i = j
-		case c == '-' && strings.HasPrefix(q[i:], "--"), c == '/' && strings.HasPrefix(q[i:], "/*"):
-			j := skipComment(q, i)
-			b.WriteString(q[i:j])
-			i = j
-		case isIdentStart(c):
-			j := i
-			for j < len(q) && isIdentPart(q[j]) {
-				j++
-			}
-			word := q[i:j]
-			tmpl, ok := javaCalls[strings.ToLower(word)]
-			if ok && (i == 0 || q[i-1] != '.') {
-				k := j
-				for k < len(q) && (q[k] == ' ' || q[k] == '\t' || q[k] == '\n') {
-					k++
-				}
-				if k < len(q) && q[k] == '(' {
-					if args, end, ok := splitArgs(q, k); ok && len(args) == 2 {
-						if lit, ok := stringLiteral(args[1]); ok {
-							out := strings.Replace(tmpl, "%f", Literal(JavaToStrftime(lit)), 1)
-							out = strings.Replace(out, "%a", rewriteJavaCalls(args[0]), 1)
-							b.WriteString(out)
-							i = end
-							continue
-						}
-					}
-				}
-			}
-			b.WriteString(word)
-			i = j
-		default:
-			b.WriteByte(c)
-			i++
+	return rewriteWords(q, func(q string, i, j int) (string, int) {
+		word := q[i:j]
+		tmpl, ok := javaCalls[strings.ToLower(word)]
+		if !ok || (i > 0 && q[i-1] == '.') {
+			return word, j
 		}
-	}
-	return b.String()
+		k := j
+		for k < len(q) && (q[k] == ' ' || q[k] == '\t' || q[k] == '\n') {
+			k++
+		}
+		if k < len(q) && q[k] == '(' {
+			if args, end, ok := splitArgs(q, k); ok && len(args) == 2 {
+				if lit, ok := stringLiteral(args[1]); ok {
+					out := strings.Replace(tmpl, "%f", Literal(JavaToStrftime(lit)), 1)
+					return strings.Replace(out, "%a", rewriteJavaCalls(args[0]), 1), end
+				}
+			}
+		}
+		return word, j
+	})
 }
 
 // splitArgs reads the parenthesised argument list starting at q[open] == '(' and returns the

@@ -9,6 +9,19 @@ import "strings"
 func (s *Shell) Rewrite(q string) string { return s.quoteNamespaces(rewriteJavaCalls(q)) }
 
 func (s *Shell) quoteNamespaces(q string) string {
+	return rewriteWords(q, func(q string, i, j int) (string, int) {
+		word := q[i:j]
+		prevDot := i > 0 && q[i-1] == '.'
+		if !prevDot && j < len(q) && q[j] == '.' && s.reserved[strings.ToLower(word)] {
+			return Ident(word), j
+		}
+		return word, j
+	})
+}
+
+// rewriteWords copies q, passing every identifier-like word outside string literals and comments to
+// word(q, start, end), which returns the text to write and where to continue (at least end).
+func rewriteWords(q string, word func(q string, i, j int) (string, int)) string {
 	var b strings.Builder
 	for i := 0; i < len(q); {
 		c := q[i]
@@ -26,14 +39,9 @@ func (s *Shell) quoteNamespaces(q string) string {
 			for j < len(q) && isIdentPart(q[j]) {
 				j++
 			}
-			word := q[i:j]
-			prevDot := i > 0 && q[i-1] == '.'
-			if !prevDot && j < len(q) && q[j] == '.' && s.reserved[strings.ToLower(word)] {
-				b.WriteString(Ident(word))
-			} else {
-				b.WriteString(word)
-			}
-			i = j
+			out, next := word(q, i, j)
+			b.WriteString(out)
+			i = next
 		default:
 			b.WriteByte(c)
 			i++
