@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -31,7 +30,6 @@ func Serve() *cli.Command {
 			KVFlag(),
 			&cli.Int64Flag{Name: "max-body-bytes", Value: server.DefaultMaxBodyBytes, Usage: "largest request body (413 above)"},
 			&cli.DurationFlag{Name: "timeout", Value: server.DefaultTimeout, Usage: "per-request fetch timeout (503 after)"},
-			&cli.IntFlag{Name: "fetchers", Value: runtime.GOMAXPROCS(0), Usage: "concurrent fetches (one online.Fetcher each)"},
 			&cli.DurationFlag{Name: "drain", Value: 30 * time.Second, Usage: "how long shutdown waits for in-flight requests"},
 		},
 		Action: serveAction,
@@ -46,9 +44,7 @@ func serveAction(c *cli.Context) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer store.Close()
-	// One fetcher per in-flight fetch (see server.Pool: a shared Fetcher races in aggregate).
-	pool := server.NewPool(c.Int("fetchers"), func() *online.Fetcher { return online.NewFetcher(store) })
-	h := server.New(pool, server.Options{
+	h := server.New(online.NewFetcher(store), server.Options{
 		MaxBodyBytes: c.Int64("max-body-bytes"),
 		Timeout:      c.Duration("timeout"),
 		Ping:         server.StorePing(store),

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -53,11 +52,7 @@ func BenchmarkFetchJoin(b *testing.B) {
 // throughput and client-side p50/p99.
 func BenchmarkHTTPJoin(b *testing.B) {
 	e := newEnv(b, 200, Options{})
-	e.h = New(NewPool(runtime.GOMAXPROCS(0), func() *online.Fetcher {
-		f := online.NewFetcher(e.store)
-		f.Now = e.f.Now
-		return f
-	}), Options{})
+	e.h = New(e.f, Options{})
 	srv := httptest.NewServer(e.h) // listens on 127.0.0.1
 	defer srv.Close()
 	const clients = 16

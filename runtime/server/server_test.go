@@ -35,12 +35,7 @@ func newEnv(t testing.TB, users int, opts Options) *testEnv {
 	if opts.Ping == nil {
 		opts.Ping = StorePing(fs)
 	}
-	newF := func() *online.Fetcher {
-		f := online.NewFetcher(fs)
-		f.Now = func() int64 { return q }
-		return f
-	}
-	return &testEnv{fx: fx, store: fs, f: f, h: New(NewPool(4, newF), opts)}
+	return &testEnv{fx: fx, store: fs, f: f, h: New(f, opts)}
 }
 
 // do sends one request to the handler and returns the status and body.
