@@ -126,4 +126,3 @@ func (l *mongoLog) Scan(ctx context.Context, names []string, fn func(LogRecord) 
 
 // Close implements Log.
 func (l *mongoLog) Close() error { return l.store.Close() }
-
