@@ -32,8 +32,9 @@ bench: ## run the benchmarks once each on 10M-row synthetic tables (compile, imp
 	CHRONON_BENCH_ROWS=10000000 $(GO) test -run '^$$' -bench . -benchtime 1x -benchmem -timeout 60m ./...
 
 .PHONY: bench-fetch
-bench-fetch: ## in-process join fetch p50/p99 and `chronon serve` HTTP throughput + p99 over loopback
-	$(GO) test -run '^$$' -bench 'FetchJoin|HTTPJoin' -benchtime 5000x -timeout 5m ./runtime/server
+bench-fetch: ## in-process join fetch p50/p99, `chronon serve` HTTP req/s + p99 over loopback, upload keys/s
+	$(GO) test -run '^$$' -bench 'FetchJoin|HTTPJoin' -benchtime 40000x -timeout 5m ./runtime/server
+	$(GO) test -run '^$$' -bench 'UploadRate' -benchtime 1x -timeout 10m ./runtime/backfill
 
 .PHONY: bench-backfill
 bench-backfill: build ## time the quickstart join backfill vs DuckDB on generated data (BENCH_SCALE=1)
