@@ -50,6 +50,8 @@ type Fetcher struct {
 	mu    sync.Mutex
 	gbs   map[string]*gbServing // by batch dataset
 	joins map[string]*joinServing
+
+	logger *FetchLogger // sampled join fetches are logged here (logging.go); nil: none
 }
 
 // NewFetcher returns a fetcher reading from store.
@@ -512,6 +514,8 @@ type joinServing struct {
 	mu      sync.Mutex
 	derived *deriver
 	derivOf []*gbServing // the serving infos derived was compiled against
+
+	logging joinLogState // fetch logging codec (logging.go)
 }
 
 type joinPart struct {
@@ -611,6 +615,7 @@ func (f *Fetcher) joinConfs(ctx context.Context, names []string) (map[string]*jo
 // "<fullPrefix>_exception" entries, then the join's derivations are applied. All GroupBy reads of
 // all requests share one MultiGet.
 func (f *Fetcher) FetchJoins(ctx context.Context, reqs []Request) ([]Response, error) {
+	start := f.logStart()
 	names := make([]string, len(reqs))
 	for i, r := range reqs {
 		names[i] = r.Name
@@ -677,6 +682,7 @@ func (f *Fetcher) FetchJoins(ctx context.Context, reqs []Request) ([]Response, e
 				}
 			}
 		}
+		base := vals
 		if len(js.join.Derivations) > 0 {
 			q := f.Now()
 			if r.AtMillis != nil {
@@ -691,6 +697,9 @@ func (f *Fetcher) FetchJoins(ctx context.Context, reqs []Request) ([]Response, e
 			vals = d.apply(r.Keys, vals, q)
 		}
 		out[i].Values = vals
+		if f.logger != nil {
+			f.logJoin(js, &r, base, vals, start)
+		}
 	}
 	return out, nil
 }
