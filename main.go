@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -31,6 +32,15 @@ func main() {
 		if f, err := os.Create(path); err == nil {
 			if pprof.StartCPUProfile(f) == nil {
 				defer pprof.StopCPUProfile()
+			}
+		}
+	}
+	// CHRONON_TRACE=<file> writes an execution trace (`go tool trace`), which shows where a job runs
+	// on one core only.
+	if path := os.Getenv("CHRONON_TRACE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if trace.Start(f) == nil {
+				defer trace.Stop()
 			}
 		}
 	}

@@ -15,18 +15,18 @@ import (
 // the projected columns in memory.
 const rowGroupRows = 128 * 1024
 
-// fileWriter writes batches of one schema into one Parquet file.
+// fileWriter writes batches of one schema into one Parquet file, column by column: each column of a
+// chunk of rows becomes one run of Parquet values handed to that column's writer, which avoids
+// assembling rows only for parquet-go to split them into columns again.
 type fileWriter struct {
 	schema types.Schema
 	f      *os.File
 	buf    *bufio.Writer
 	pw     *parquet.Writer
-	flat   bool // no nested columns: one value per column per row
-	// nested schemas: first leaf column of each column, and a reusable shredder per nested column
+	// leafBase is the first leaf (Parquet column) of each column; nested columns have a shredder.
 	leafBase  []int
 	shredders []*shredder
-	rows      []parquet.Row
-	vals      []parquet.Value // backing store of rows, reused between chunks
+	vals      []parquet.Value // values of one flat column chunk, reused
 	pending   int             // rows in the current row group
 	total     int64
 }
@@ -43,14 +43,18 @@ func newFileWriter(path string, s types.Schema) (*fileWriter, error) {
 	buf := bufio.NewWriterSize(f, 1<<20)
 	w := &fileWriter{
 		schema: s, f: f, buf: buf,
-		pw:   parquet.NewWriter(buf, ps, parquet.Compression(&parquet.Snappy), parquet.CreatedBy("chronon-go", "", "")),
-		flat: true,
+		pw:        parquet.NewWriter(buf, ps, parquet.Compression(&parquet.Snappy), parquet.CreatedBy("chronon-go", "", "")),
+		leafBase:  make([]int, len(s)),
+		shredders: make([]*shredder, len(s)),
 	}
-	for _, c := range s {
-		switch c.Type.Kind {
-		case types.List, types.Map, types.Struct:
-			w.flat = false
+	leaf := 0
+	for c, f := range s {
+		w.leafBase[c] = leaf
+		n := countLeaves(f.Type)
+		if !isPrimitive(f.Type) {
+			w.shredders[c] = &shredder{leaves: make([][]parquet.Value, n), base: leaf}
 		}
+		leaf += n
 	}
 	return w, nil
 }
@@ -61,15 +65,15 @@ func (w *fileWriter) Write(b *types.Batch) error {
 		return err
 	}
 	n := b.Len()
-	const chunk = 1024
-	for start := 0; start < n; start += chunk {
-		end := min(start+chunk, n)
-		w.rows, w.vals = w.rows[:0], w.vals[:0]
-		for i := start; i < end; i++ {
-			w.rows = append(w.rows, w.row(b, i))
-		}
-		if _, err := w.pw.WriteRows(w.rows); err != nil {
-			return err
+	const chunk = 4096
+	for start := 0; start < n; {
+		// Row groups end between chunks, so a chunk never spans two.
+		end := min(start+chunk, n, start+rowGroupRows-w.pending)
+		cws := w.pw.ColumnWriters()
+		for c, col := range b.Cols {
+			if err := w.writeColumn(cws, c, col, start, end); err != nil {
+				return fmt.Errorf("column %s: %w", w.schema[c].Name, err)
+			}
 		}
 		w.pending += end - start
 		w.total += int64(end - start)
@@ -79,62 +83,44 @@ func (w *fileWriter) Write(b *types.Batch) error {
 			}
 			w.pending = 0
 		}
+		start = end
 	}
 	return nil
 }
 
-func (w *fileWriter) row(b *types.Batch, i int) parquet.Row {
-	if w.flat {
-		// Rows are slices of one reused buffer (WriteRows copies the values into column buffers).
-		if cap(w.vals)-len(w.vals) < len(b.Cols) {
-			w.vals = make([]parquet.Value, 0, max(1024*len(b.Cols), 2*cap(w.vals)))
-		}
-		start := len(w.vals)
-		for c, col := range b.Cols {
+// writeColumn writes rows [start, end) of column c to its leaf column writers.
+func (w *fileWriter) writeColumn(cws []*parquet.ColumnWriter, c int, col *types.Column, start, end int) error {
+	leaf := w.leafBase[c]
+	sh := w.shredders[c]
+	if sh == nil {
+		vals := w.vals[:0]
+		for i := start; i < end; i++ {
 			if col.IsNull(i) {
-				w.vals = append(w.vals, parquet.NullValue().Level(0, 0, c))
-				continue
-			}
-			w.vals = append(w.vals, flatValue(col, i).Level(0, 1, c))
-		}
-		return w.vals[start:len(w.vals):len(w.vals)]
-	}
-	// Nested schema: primitive columns go straight in; nested ones are shredded into per-leaf value
-	// lists (reused across rows) and concatenated in leaf order. Everything lands in w.vals, so a row
-	// costs no allocation once the buffers have grown.
-	if w.leafBase == nil {
-		w.leafBase = make([]int, len(b.Cols))
-		w.shredders = make([]*shredder, len(b.Cols))
-		leaf := 0
-		for c := range b.Cols {
-			w.leafBase[c] = leaf
-			n := countLeaves(w.schema[c].Type)
-			if !isPrimitive(w.schema[c].Type) {
-				w.shredders[c] = &shredder{leaves: make([][]parquet.Value, n), base: leaf}
-			}
-			leaf += n
-		}
-	}
-	start := len(w.vals)
-	for c, col := range b.Cols {
-		sh := w.shredders[c]
-		if sh == nil {
-			if col.IsNull(i) {
-				w.vals = append(w.vals, parquet.NullValue().Level(0, 0, w.leafBase[c]))
+				vals = append(vals, parquet.NullValue().Level(0, 0, leaf))
 			} else {
-				w.vals = append(w.vals, flatValue(col, i).Level(0, 1, w.leafBase[c]))
+				vals = append(vals, flatValue(col, i).Level(0, 1, leaf))
 			}
-			continue
 		}
-		for l := range sh.leaves {
-			sh.leaves[l] = sh.leaves[l][:0]
-		}
-		sh.shred(col.Type, col.Value(i), 0, 0, 0, 0)
-		for _, vs := range sh.leaves {
-			w.vals = append(w.vals, vs...)
+		w.vals = vals
+		_, err := cws[leaf].WriteRowValues(vals)
+		return err
+	}
+	for l := range sh.leaves {
+		sh.leaves[l] = sh.leaves[l][:0]
+	}
+	if col.Type.Kind == types.List && isPrimitive(col.Type.Elem) {
+		sh.primitiveLists(col, start, end)
+	} else {
+		for i := start; i < end; i++ {
+			sh.shred(col.Type, col.Value(i), 0, 0, 0, 0)
 		}
 	}
-	return w.vals[start:len(w.vals):len(w.vals)]
+	for l, vs := range sh.leaves {
+		if _, err := cws[leaf+l].WriteRowValues(vs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func isPrimitive(t *types.Type) bool {
@@ -296,4 +282,42 @@ func (s *shredder) nulls(t *types.Type, r, d, leaf int) int {
 		s.leaves[leaf+i] = append(s.leaves[leaf+i], parquet.NullValue().Level(r, d, s.base+leaf+i))
 	}
 	return leaf + n
+}
+
+// primitiveLists shreds rows [start, end) of a list<primitive> column (the LAST_K / FIRST_K / bucket
+// shape) without the general recursion: the levels are those shred assigns, with the list node at
+// definition level 1, its repeated group at 2 and the element at 3.
+func (s *shredder) primitiveLists(col *types.Column, start, end int) {
+	out := s.leaves[0]
+	et := col.Type.Elem
+	leaf := s.base
+	for i := start; i < end; i++ {
+		var items []any
+		if !col.IsNull(i) {
+			items, _ = col.Value(i).([]any)
+			if items == nil {
+				out = append(out, parquet.NullValue().Level(0, 1, leaf))
+				continue
+			}
+		} else {
+			out = append(out, parquet.NullValue().Level(0, 0, leaf))
+			continue
+		}
+		if len(items) == 0 {
+			out = append(out, parquet.NullValue().Level(0, 1, leaf))
+			continue
+		}
+		for j, e := range items {
+			r := 0
+			if j > 0 {
+				r = 1
+			}
+			if e == nil {
+				out = append(out, parquet.NullValue().Level(r, 2, leaf))
+			} else {
+				out = append(out, primitive(et, e).Level(r, 3, leaf))
+			}
+		}
+	}
+	s.leaves[0] = out
 }
