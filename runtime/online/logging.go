@@ -74,18 +74,21 @@ func NewFetchLogger(log kv.Log, opts FetchLoggerOptions) *FetchLogger {
 
 // Enqueue queues one record without ever blocking: if the buffer is full or the logger closed,
 // the record is dropped and counted.
-func (l *FetchLogger) Enqueue(rec kv.LogRecord) {
+func (l *FetchLogger) Enqueue(rec kv.LogRecord) { l.enqueue(rec) }
+
+// enqueue is Enqueue reporting whether the record was queued.
+func (l *FetchLogger) enqueue(rec kv.LogRecord) bool {
 	l.closeMu.RLock()
 	defer l.closeMu.RUnlock()
-	if l.closed {
-		l.dropped.Add(1)
-		return
+	if !l.closed {
+		select {
+		case l.ch <- logItem{rec: rec}:
+			return true
+		default:
+		}
 	}
-	select {
-	case l.ch <- logItem{rec: rec}:
-	default:
-		l.dropped.Add(1)
-	}
+	l.dropped.Add(1)
+	return false
 }
 
 // Logged is the number of records appended to the log (fetches and schema publications).
@@ -222,6 +225,8 @@ type joinLogCodec struct {
 	schemas  *LoggingSchemas
 	keyNames []string // request key of each key field
 	valNames []string // response entry of each value field
+	// published: the schema publication was queued (guarded by joinLogState.mu).
+	published bool
 }
 
 // logJoin logs one answered join request if the join is sampled and the key falls in the sample
@@ -323,16 +328,30 @@ func (f *Fetcher) logCodec(js *joinServing) (*joinLogCodec, error) {
 	}
 	f.mu.Unlock()
 	if same {
+		if !st.codec.published { // dropped by a full buffer: records need their schema, retry
+			st.codec.published = f.publish(st.codec)
+		}
 		return st.codec, nil
 	}
 	c, err := buildJoinLogCodec(js, cur)
 	if err != nil {
 		return nil, err
 	}
+	// Concurrent first fetches can each load a part's serving info, so its pointer changes without
+	// the schema changing: an identical schema already published needs no second publication.
+	if old := st.codec; old != nil && old.published && old.schemas.LoggingSchema == c.schemas.LoggingSchema {
+		c.published = true
+	} else {
+		c.published = f.publish(c)
+	}
 	st.codec = c
-	f.logger.Enqueue(kv.LogRecord{Name: kv.SchemaPublishEvent, KeyBytes: []byte(c.schemas.Hash),
-		ValueBytes: []byte(c.schemas.LoggingSchema), TsMillis: f.Now()})
 	return c, nil
+}
+
+// publish queues the schema publication record of c (spec §8.1).
+func (f *Fetcher) publish(c *joinLogCodec) bool {
+	return f.logger.enqueue(kv.LogRecord{Name: kv.SchemaPublishEvent, KeyBytes: []byte(c.schemas.Hash),
+		ValueBytes: []byte(c.schemas.LoggingSchema), TsMillis: f.Now()})
 }
 
 // buildJoinLogCodec builds the logging schemas: key = the parts' left key fields (types from the
