@@ -127,41 +127,25 @@ func (p *joinPlan) cachedPart(w *warehouse.Warehouse, pp *partPlan, lb *types.Ba
 	return feats, true, nil
 }
 
-// savePart writes a part's features for the rows of lb (one row per distinct key, ts and ds).
+// savePart writes a part's features for the rows of lb, one row per left row. Rows with the same
+// keys, ts and ds hold the same features, so duplicates are harmless for cachedPart and cheaper to
+// write than to find.
 func (p *joinPlan) savePart(w *warehouse.Warehouse, pp *partPlan, lb, feats *types.Batch) error {
 	hash, err := p.partHash(pp)
 	if err != nil {
 		return err
 	}
-	keyCols := p.partKeyColumns(pp, lb)
-	all := append(append([]string(nil), keyCols...), warehouse.PartitionColumn)
-	cols := make([]*types.Column, len(all))
-	for i, k := range all {
-		cols[i] = lb.Col(k)
-	}
-	var buf strings.Builder
-	seen := map[string]bool{}
-	var keep []int32
-	for i := 0; i < lb.Len(); i++ {
-		k, _ := keyOfNullable(cols, i, &buf)
-		if !seen[k] {
-			seen[k] = true
-			keep = append(keep, int32(i))
-		}
-	}
 	b := &types.Batch{}
-	for _, k := range keyCols {
-		c := lb.Col(k)
+	for _, k := range p.partKeyColumns(pp, lb) {
 		b.Schema = append(b.Schema, lb.Schema[lb.Schema.Index(k)])
-		b.Cols = append(b.Cols, c.Take(keep))
+		b.Cols = append(b.Cols, lb.Col(k))
 	}
 	for i, f := range feats.Schema {
 		b.Schema = append(b.Schema, types.Field{Name: pp.prefix + "_" + f.Name, Type: f.Type})
-		b.Cols = append(b.Cols, feats.Cols[i].Take(keep))
+		b.Cols = append(b.Cols, feats.Cols[i])
 	}
-	ds := lb.Col(warehouse.PartitionColumn)
 	b.Schema = append(b.Schema, lb.Schema[lb.Schema.Index(warehouse.PartitionColumn)])
-	b.Cols = append(b.Cols, ds.Take(keep))
+	b.Cols = append(b.Cols, lb.Col(warehouse.PartitionColumn))
 	props := map[string]string{"chronon_generated": "true", "chronon_table_type": tableTypeJoinPart, propSemanticHash: hash}
 	// A table computed for another hash is replaced whole, so no stale partition keeps the new hash.
 	replace := false
