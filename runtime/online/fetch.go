@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chronon-go/chronon/runtime/aggregate"
@@ -61,7 +62,24 @@ func NewFetcher(store kv.Store) *Fetcher {
 }
 
 // BatchDataset is the KV dataset of a GroupBy's upload: UPPER(sanitize(name)) + "_BATCH" (spec §2.3).
-func BatchDataset(name string) string { return strings.ToUpper(SanitizeName(name)) + "_BATCH" }
+func BatchDataset(name string) string {
+	if d, ok := batchDatasets.Load(name); ok {
+		return d.(string)
+	}
+	d := strings.ToUpper(SanitizeName(name)) + "_BATCH"
+	if batchDatasetsN.Load() < 4096 { // names come from requests: bound the memo
+		if _, loaded := batchDatasets.LoadOrStore(name, d); !loaded {
+			batchDatasetsN.Add(1)
+		}
+	}
+	return d
+}
+
+// batchDatasets memoizes BatchDataset, which every fetch calls for every GroupBy.
+var (
+	batchDatasets  sync.Map
+	batchDatasetsN atomic.Int32
+)
 
 // StreamingDataset is the KV dataset of a GroupBy's streaming rows.
 func StreamingDataset(name string) string {

@@ -16,7 +16,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chronon-go/chronon/runtime/kv"
@@ -52,6 +55,7 @@ type Server struct {
 	opts    Options
 	mux     *http.ServeMux
 	metrics *metrics
+	workers *workers
 }
 
 // New returns the service's handler over f (e.g. online.NewFetcher(store)).
@@ -62,7 +66,7 @@ func New(f Fetcher, opts Options) *Server {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	s := &Server{f: f, opts: opts, mux: http.NewServeMux(), metrics: newMetrics()}
+	s := &Server{f: f, opts: opts, mux: http.NewServeMux(), metrics: newMetrics(), workers: newWorkers()}
 	s.mux.HandleFunc("POST /v1/features/join/{name...}", s.instrument("join", func(w http.ResponseWriter, r *http.Request) int {
 		return s.features(w, r, true)
 	}))
@@ -175,6 +179,9 @@ func requestName(r *http.Request) (string, error) {
 
 // parseKeys decodes the body: a JSON list of key maps, numbers kept as json.Number.
 func parseKeys(body []byte) ([]map[string]any, error) {
+	if v, ok := parseKeysFast(body); ok {
+		return v, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v []map[string]any
@@ -266,7 +273,7 @@ func (s *Server) features(w http.ResponseWriter, r *http.Request, join bool) int
 		// The fetch runs in its own goroutine so that a store that ignores the context cannot hold
 		// the request past the timeout.
 		done := make(chan fetchResult, 1)
-		go func() {
+		s.workers.run(func() {
 			defer func() {
 				if p := recover(); p != nil {
 					done <- fetchResult{err: panicError{p}}
@@ -279,7 +286,7 @@ func (s *Server) features(w http.ResponseWriter, r *http.Request, join bool) int
 				fr.resp, fr.err = s.f.FetchGroupBys(ctx, reqs)
 			}
 			done <- fr
-		}()
+		})
 		var fr fetchResult
 		select {
 		case fr = <-done:
@@ -314,14 +321,61 @@ func (s *Server) features(w http.ResponseWriter, r *http.Request, join bool) int
 			}
 		}
 	}
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(FeaturesResponse{Results: results}); err != nil {
-		return writeErrors(w, http.StatusInternalServerError, "encoding the response: "+err.Error())
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	out, ok := appendResponse((*bp)[:0], results)
+	if !ok { // values the fast encoder leaves to encoding/json (e.g. NaN: an error)
+		var buf bytes.Buffer
+		if err := json.NewEncoder(&buf).Encode(FeaturesResponse{Results: results}); err != nil {
+			return writeErrors(w, http.StatusInternalServerError, "encoding the response: "+err.Error())
+		}
+		out = buf.Bytes()
+	} else if cap(out) <= 1<<20 {
+		*bp = out
 	}
-	w.Header().Set("Content-Type", "application/json")
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{strconv.Itoa(len(out))}
 	w.WriteHeader(http.StatusOK)
-	w.Write(buf.Bytes())
+	w.Write(out)
 	return http.StatusOK
+}
+
+// bufPool holds response buffers.
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// workers runs the per-request fetches on goroutines kept for reuse: a fetch is deep (the store,
+// Avro decoding, aggregation), and a fresh goroutine per request grew its stack by copying every
+// time. A fetch that never returns (a store ignoring its context) holds its worker only.
+type workers struct {
+	jobs chan func()
+	idle atomic.Int32
+}
+
+// maxIdleWorkers bounds the goroutines kept waiting for work after a burst.
+const maxIdleWorkers = 256
+
+func newWorkers() *workers { return &workers{jobs: make(chan func())} }
+
+// run hands f to an idle worker, or starts one.
+func (w *workers) run(f func()) {
+	select {
+	case w.jobs <- f:
+	default:
+		go w.loop(f)
+	}
+}
+
+func (w *workers) loop(f func()) {
+	for {
+		f()
+		if w.idle.Add(1) > maxIdleWorkers {
+			w.idle.Add(-1)
+			return
+		}
+		f = <-w.jobs
+		w.idle.Add(-1)
+	}
 }
 
 // Serve answers h on ln until ctx is done, then shuts down gracefully: it stops accepting, waits
