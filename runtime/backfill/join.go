@@ -127,7 +127,9 @@ type joinPlan struct {
 	prog            *progress      // nil: quiet
 	saves           sync.WaitGroup // part tables being written
 	saveErr         atomic.Pointer[error]
-	force           bool // --force: recompute parts too, ignoring part tables
+	propsMu         sync.Mutex        // guards outProps
+	outProps        map[string]string // the output table's properties, completed while computing
+	force           bool              // --force: recompute parts too, ignoring part tables
 	externalColumns types.Schema
 	j               *api.Join
 	order           *conf.Order
@@ -330,6 +332,14 @@ func RunJoin(ctx context.Context, w *warehouse.Warehouse, j *api.Join, order *co
 	for k, v := range j.MetaData.TableProperties {
 		props[k] = v
 	}
+	partProps, err := p.partHashProps()
+	if err != nil {
+		return err
+	}
+	for k, v := range partProps {
+		props[k] = v
+	}
+	p.outProps = props
 	p.prog = newProgress(opts.Log, "join "+p.name, len(todo))
 	p.force = opts.Force
 	o := output{what: "join " + p.name, table: p.out, props: props, replace: replace}

@@ -3,6 +3,7 @@ package backfill
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -17,6 +18,12 @@ import (
 // `<output>_[<prefix>_]<group-by name>`, partitioned by ds, with the part's semantic hash (left side +
 // GroupBy + key mapping + prefix). When a join is recomputed because something else changed (a part
 // added, a derivation edited), unchanged parts are read back instead of computed again.
+//
+// When the join's output holds every part's features unchanged (no derivations, no bootstrap parts),
+// the output table itself is that cache: its properties record each part's hash under
+// "part_hash.<prefix>", and no separate part table is written (which would duplicate every feature
+// column on disk and cost a quarter of the backfill's CPU). Otherwise the part tables are written as
+// Chronon writes them.
 
 const tableTypeJoinPart = "join_part"
 
@@ -54,8 +61,7 @@ func (p *joinPlan) partKeyColumns(pp *partPlan, lb *types.Batch) []string {
 
 // cachedPart returns the part's features for the rows of lb from its part table, or ok=false when the
 // table is missing, has another hash, or lacks any of lb's rows.
-func (p *joinPlan) cachedPart(w *warehouse.Warehouse, pp *partPlan, lb *types.Batch, days []string) (*types.Batch, bool, error) {
-	table := p.partTable(pp)
+func (p *joinPlan) cachedPart(w *warehouse.Warehouse, pp *partPlan, lb *types.Batch, days []string, table, hashProp string) (*types.Batch, bool, error) {
 	if !w.Exists(table) || lb.Len() == 0 {
 		return nil, false, nil
 	}
@@ -68,7 +74,7 @@ func (p *joinPlan) cachedPart(w *warehouse.Warehouse, pp *partPlan, lb *types.Ba
 		return nil, false, err
 	}
 	props, err := t.Properties()
-	if err != nil || props[propSemanticHash] != hash {
+	if err != nil || props[hashProp] != hash {
 		return nil, false, nil
 	}
 	have, err := t.PartitionDates()
@@ -84,8 +90,31 @@ func (p *joinPlan) cachedPart(w *warehouse.Warehouse, pp *partPlan, lb *types.Ba
 			return nil, false, nil
 		}
 	}
-	r, err := t.Read(warehouse.ReadOptions{Start: days[0], End: days[len(days)-1]})
+	keyCols := append(p.partKeyColumns(pp, lb), warehouse.PartitionColumn)
+	cols := append([]string(nil), keyCols...)
+	if table == p.out {
+		// The output holds other columns too: read exactly the part's, as recorded.
+		var names []string
+		if json.Unmarshal([]byte(props[partColumnsProp(pp)]), &names) != nil || len(names) == 0 {
+			return nil, false, nil
+		}
+		cols = append(cols, names...)
+	} else {
+		schema, err := t.Schema()
+		if err != nil {
+			return nil, false, err
+		}
+		for _, f := range schema {
+			if strings.HasPrefix(f.Name, pp.prefix+"_") {
+				cols = append(cols, f.Name)
+			}
+		}
+	}
+	r, err := t.Read(warehouse.ReadOptions{Columns: cols, Start: days[0], End: days[len(days)-1]})
 	if err != nil {
+		if table == p.out {
+			return nil, false, nil // e.g. a column dropped by hand: compute instead
+		}
 		return nil, false, err
 	}
 	cached, err := r.ReadAll()
@@ -93,7 +122,6 @@ func (p *joinPlan) cachedPart(w *warehouse.Warehouse, pp *partPlan, lb *types.Ba
 	if err != nil {
 		return nil, false, err
 	}
-	keyCols := append(p.partKeyColumns(pp, lb), warehouse.PartitionColumn)
 	cachedKeys := make([]*types.Column, len(keyCols))
 	leftKeys := make([]*types.Column, len(keyCols))
 	for i, k := range keyCols {
@@ -203,19 +231,23 @@ func (p *joinPlan) partWithCache(w *warehouse.Warehouse, pp *partPlan, lb *types
 	}
 	sort.Strings(days)
 	if len(days) > 0 && !p.force {
-		feats, ok, err := p.cachedPart(w, pp, lb, days)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return feats, nil
+		for _, c := range [][2]string{{p.partTable(pp), propSemanticHash}, {p.out, partHashProp(pp)}} {
+			feats, ok, err := p.cachedPart(w, pp, lb, days, c[0], c[1])
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				return feats, nil
+			}
 		}
 	}
 	feats, err := p.partFeatures(w, pp, lb, leftEvents, nil)
 	if err != nil {
 		return nil, err
 	}
-	if lb.Len() > 0 {
+	if p.outputHoldsParts() {
+		p.recordPartColumns(pp, feats.Schema)
+	} else if lb.Len() > 0 {
 		// Saved in the background, overlapping the next part's scan; computeChunk waits for it.
 		p.saves.Add(1)
 		go func() {
@@ -235,4 +267,46 @@ func (p *joinPlan) waitSaves() error {
 		return *e
 	}
 	return nil
+}
+
+// outputHoldsParts tells whether the output rows carry every part's features as computed, so that
+// the output table can serve as the part cache.
+func (p *joinPlan) outputHoldsParts() bool {
+	return len(p.j.Derivations) == 0 && len(p.j.BootstrapParts) == 0
+}
+
+// partColumnsProp is the output table property listing a part's feature columns (a JSON list), so
+// that a cached read takes exactly them.
+func partColumnsProp(pp *partPlan) string { return "part_columns." + pp.prefix }
+
+// recordPartColumns notes a part's feature columns in the output table's properties (outProps is the
+// map the output transaction is begun with, after the first chunk is computed).
+func (p *joinPlan) recordPartColumns(pp *partPlan, feats types.Schema) {
+	names := make([]string, len(feats))
+	for i, f := range feats {
+		names[i] = pp.prefix + "_" + f.Name
+	}
+	data, _ := json.Marshal(names)
+	p.propsMu.Lock()
+	p.outProps[partColumnsProp(pp)] = string(data)
+	p.propsMu.Unlock()
+}
+
+// partHashProp is the output table property recording a part's hash when the output is its cache.
+func partHashProp(pp *partPlan) string { return "part_hash." + pp.prefix }
+
+// partHashProps are the output table properties that make it the cache of its parts.
+func (p *joinPlan) partHashProps() (map[string]string, error) {
+	out := map[string]string{}
+	if !p.outputHoldsParts() {
+		return out, nil
+	}
+	for _, pp := range p.parts {
+		h, err := p.partHash(pp)
+		if err != nil {
+			return nil, err
+		}
+		out[partHashProp(pp)] = h
+	}
+	return out, nil
 }
