@@ -3,6 +3,7 @@ package consistency
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -129,13 +130,13 @@ func (s *Summary) Print(out io.Writer) {
 	}
 	fmt.Fprintf(out, "consistency of %s (%s, ds %s..%s): offline backfill vs logged fetches\n", s.JoinPath, s.Table, s.First, s.Last)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "feature\trows\tmismatches\tmismatch %\tnull mismatches\tmean SMAPE\t")
+	fmt.Fprintln(tw, "feature\trows\tmismatches\tmismatch %\tnull mismatches\tmean SMAPE")
 	line := func(f FeatureSummary) {
 		smape := "-"
 		if f.MeanSMAPE != nil {
-			smape = fmt.Sprintf("%.4f", *f.MeanSMAPE)
+			smape = strconv.FormatFloat(*f.MeanSMAPE, 'g', 4, 64)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f%%\t%d\t%s\t\n", f.Feature, f.Rows, f.Mismatches, f.MismatchPercent(), f.NullMismatches(), smape)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f%%\t%d\t%s\n", f.Feature, f.Rows, f.Mismatches, f.MismatchPercent(), f.NullMismatches(), smape)
 	}
 	for _, f := range s.Features {
 		line(f)
