@@ -35,6 +35,7 @@ func init() {
 		&cli.StringFlag{Name: "key-json", Aliases: []string{"k"}, Usage: `fetch: keys as JSON, e.g. '{"user_id":"5"}', or a JSON list of such maps`},
 		&cli.StringFlag{Name: "key-json-file", Aliases: []string{"f"}, Usage: "fetch: file with one JSON key map per line (or a JSON list)"},
 		&cli.Int64Flag{Name: "at-millis", Usage: "fetch: query time in epoch millis (default: now)"},
+		noLogFlag(),
 	)
 	RegisterRunMode("joins", "fetch", runFetchMode)
 	RegisterRunMode("group_bys", "fetch", runFetchMode)
@@ -108,6 +109,8 @@ func fetchMain(ctx context.Context, c *cli.Context, typ, name string) error {
 		logw = os.Stderr
 	}
 	f := online.NewFetcher(store)
+	fl := startFetchLogging(ctx, c, f, logw)
+	defer fl.Close(logw) // flushes the sampled fetches before the process exits
 	for _, keys := range keyMaps {
 		req := []online.Request{{Name: name, Keys: keys, AtMillis: at}}
 		start := time.Now()

@@ -31,6 +31,7 @@ func Serve() *cli.Command {
 			&cli.Int64Flag{Name: "max-body-bytes", Value: server.DefaultMaxBodyBytes, Usage: "largest request body (413 above)"},
 			&cli.DurationFlag{Name: "timeout", Value: server.DefaultTimeout, Usage: "per-request fetch timeout (503 after)"},
 			&cli.DurationFlag{Name: "drain", Value: 30 * time.Second, Usage: "how long shutdown waits for in-flight requests"},
+			noLogFlag(),
 		},
 		Action: serveAction,
 	}
@@ -44,18 +45,25 @@ func serveAction(c *cli.Context) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer store.Close()
-	h := server.New(online.NewFetcher(store), server.Options{
+	logw := c.App.ErrWriter
+	if logw == nil {
+		logw = os.Stderr
+	}
+	f := online.NewFetcher(store)
+	fl := startFetchLogging(ctx, c, f, logw)
+	h := server.New(f, server.Options{
 		MaxBodyBytes: c.Int64("max-body-bytes"),
 		Timeout:      c.Duration("timeout"),
 		Ping:         server.StorePing(store),
 	})
+	if fl != nil {
+		h.SetFetchLog(fl.logger)
+	}
+	// Runs after Serve has drained in-flight requests: their sampled fetches are flushed.
+	defer fl.Close(logw)
 	ln, err := net.Listen("tcp", c.String("addr"))
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
-	}
-	logw := c.App.ErrWriter
-	if logw == nil {
-		logw = os.Stderr
 	}
 	fmt.Fprintf(logw, "chronon serve: listening on http://%s (store %s)\n", ln.Addr(), kv.RedactURI(KVTarget(c)))
 	err = server.Serve(ctx, ln, h, c.Duration("drain"))

@@ -506,3 +506,53 @@ func TestFetchLoggingConcurrent(t *testing.T) {
 		t.Errorf("%d fetch records (want 40), schema publications %v (want 1), failed %d", len(recs), names, l.Failed())
 	}
 }
+
+// BenchmarkFetchJoinLogged is BenchmarkFetchJoin with every fetch logged (samplePercent 100) to
+// an embedded segment log: the fetch path's added cost is encoding and a non-blocking enqueue.
+func BenchmarkFetchJoinLogged(b *testing.B) {
+	fx := newFetchFixture(b, 200, 9)
+	sp := 100.0
+	resp, err := fx.store.MultiGet(context.Background(), []kv.GetRequest{{Dataset: MetadataDataset, Key: []byte("joins/quickstart/training_set.v2")}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, _ := resp[0].Latest()
+	j := api.NewJoin()
+	if _, err := conf.Unmarshal(v.Bytes, j); err != nil {
+		b.Fatal(err)
+	}
+	j.MetaData.SamplePercent = &sp
+	jb, _ := conf.MarshalCompact(j, nil)
+	if err := fx.store.MultiPut(context.Background(), []kv.PutRequest{{Dataset: MetadataDataset, Key: []byte("joins/quickstart/training_set.v2"), Value: jb, TsMillis: 2}}); err != nil {
+		b.Fatal(err)
+	}
+	log, err := kv.OpenLog(context.Background(), b.TempDir()+"/kv", kv.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer log.Close()
+	l := NewFetchLogger(log, FetchLoggerOptions{})
+	f := NewFetcher(fx.store)
+	f.SetLogger(l)
+	ctx := context.Background()
+	q := fx.batchEnd + 20*aggregate.HourMillis
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		u := fmt.Sprint(i % 200)
+		start := time.Now()
+		resp, err := f.FetchJoins(ctx, []Request{{Name: "quickstart/training_set.v2",
+			Keys: map[string]any{"user_id": u, "buyer": u}, AtMillis: atMs(q)}})
+		lat = append(lat, time.Since(start))
+		if err != nil || resp[0].Err != nil {
+			b.Fatal(err, resp[0].Err)
+		}
+	}
+	b.StopTimer()
+	l.Close()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	b.ReportMetric(float64(l.Logged()), "logged")
+	b.ReportMetric(float64(l.Dropped()), "dropped")
+}

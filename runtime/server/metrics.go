@@ -29,6 +29,21 @@ type metrics struct {
 	mu       sync.Mutex
 	requests map[routeStatus]uint64
 	latency  map[string]*histogram
+	fetchLog FetchLogCounters // nil: fetch logging off (counters print 0)
+}
+
+// FetchLogCounters are the fetch logger's counters (*online.FetchLogger).
+type FetchLogCounters interface {
+	Logged() int64
+	Dropped() int64
+	Failed() int64
+}
+
+// SetFetchLog makes /metrics report the fetch logger's counters.
+func (s *Server) SetFetchLog(c FetchLogCounters) {
+	s.metrics.mu.Lock()
+	s.metrics.fetchLog = c
+	s.metrics.mu.Unlock()
 }
 
 func newMetrics() *metrics {
@@ -88,5 +103,18 @@ func (m *metrics) serve(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, "chronon_serve_request_duration_seconds_sum{route=%q} %s\n", r, strconv.FormatFloat(h.sum, 'g', -1, 64))
 		fmt.Fprintf(w, "chronon_serve_request_duration_seconds_count{route=%q} %d\n", r, h.n)
 	}
+	var logged, dropped, failed int64
+	if m.fetchLog != nil {
+		logged, dropped, failed = m.fetchLog.Logged(), m.fetchLog.Dropped(), m.fetchLog.Failed()
+	}
+	fmt.Fprintln(w, "# HELP chronon_fetch_log_records_total Fetch log records appended (sampled fetches and schema publications).")
+	fmt.Fprintln(w, "# TYPE chronon_fetch_log_records_total counter")
+	fmt.Fprintf(w, "chronon_fetch_log_records_total %d\n", logged)
+	fmt.Fprintln(w, "# HELP chronon_fetch_log_dropped_total Fetch log records dropped because the log buffer was full.")
+	fmt.Fprintln(w, "# TYPE chronon_fetch_log_dropped_total counter")
+	fmt.Fprintf(w, "chronon_fetch_log_dropped_total %d\n", dropped)
+	fmt.Fprintln(w, "# HELP chronon_fetch_log_failed_total Fetch log records lost to encoding or append errors.")
+	fmt.Fprintln(w, "# TYPE chronon_fetch_log_failed_total counter")
+	fmt.Fprintf(w, "chronon_fetch_log_failed_total %d\n", failed)
 	m.mu.Unlock()
 }
