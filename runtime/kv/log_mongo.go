@@ -98,14 +98,22 @@ func (l *mongoLog) Scan(ctx context.Context, names []string, fn func(LogRecord) 
 	if len(names) > 0 {
 		filter = bson.D{{Key: "name", Value: bson.D{{Key: "$in", Value: names}}}}
 	}
-	// A scan may legitimately take longer than one operation's timeout; the
-	// caller's context bounds it, the timeout bounds each batch round trip.
-	cur, err := l.coll.Find(ctx, filter, options.Find().SetBatchSize(int32(l.store.batchSize)))
+	// A scan of a big log may take longer than one operation's timeout: the timeout bounds each
+	// round trip (the find, then every batch), the caller's context the whole scan.
+	fctx, fcancel := l.store.opCtx(ctx)
+	cur, err := l.coll.Find(fctx, filter, options.Find().SetBatchSize(int32(l.store.batchSize)))
+	fcancel()
 	if err != nil {
 		return l.store.wrap("scan "+MongoLogCollection, err)
 	}
 	defer cur.Close(context.Background())
-	for cur.Next(ctx) {
+	for {
+		nctx, ncancel := l.store.opCtx(ctx)
+		ok := cur.Next(nctx)
+		ncancel()
+		if !ok {
+			break
+		}
 		var d mongoLogDoc
 		if err := cur.Decode(&d); err != nil {
 			return l.store.wrap("decode "+MongoLogCollection+" document", err)

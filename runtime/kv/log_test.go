@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,5 +144,14 @@ func TestEmbeddedLogMissingDir(t *testing.T) {
 	n := 0
 	if err := l.Scan(context.Background(), nil, func(kv.LogRecord) error { n++; return nil }); err != nil || n != 0 {
 		t.Fatalf("Scan of a missing log: %d records, err %v; want none and no error", n, err)
+	}
+}
+
+func TestMongoLogRedactsCredentials(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := kv.OpenLog(ctx, "mongodb://chronon:s3cretPW@127.0.0.1:1/?connectTimeoutMS=200", kv.Options{Timeout: 500 * time.Millisecond})
+	if err == nil || strings.Contains(err.Error(), "s3cretPW") || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("OpenLog of an unreachable server: %v (want an error naming the server without the password)", err)
 	}
 }
