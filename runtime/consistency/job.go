@@ -210,10 +210,19 @@ func ComputeMetrics(ctx context.Context, w *warehouse.Warehouse, store kv.Store,
 		return nil, err
 	}
 	var todo []string
+	compared := 0
 	for _, d := range sortedKeys(cmpDays) {
-		if d <= end && (opts.Force || !have[d]) {
-			todo = append(todo, d)
+		if d <= end {
+			compared++
+			if opts.Force || !have[d] {
+				todo = append(todo, d)
+			}
 		}
+	}
+	if compared == 0 {
+		res.Skipped = fmt.Sprintf("%s has no partitions up to %s to compare (logged partitions %s..%s; the left's startPartition may be later)",
+			res.ComparisonTable, end, loggedDays[0], loggedDays[len(loggedDays)-1])
+		return res, nil
 	}
 	if len(todo) == 0 {
 		logf(opts.Log, "%s: %s is up to date (through %s)", what, res.Table, end)

@@ -117,6 +117,16 @@ func (s *tableSource) open(want map[string]bool) (*warehouse.Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--log-table %s: %w (expected Chronon's raw log columns %v)", s.logTable, err, logTableColumns)
 	}
+	for _, f := range r.Schema() {
+		if ok := f.Type.Kind == types.String || f.Name == "ts_millis" && f.Type.IsIntegral(); !ok {
+			r.Close()
+			want := "string"
+			if f.Name == "ts_millis" {
+				want = "bigint"
+			}
+			return nil, fmt.Errorf("--log-table %s: column %s is %s, expected %s (spec §8.2: key_base64, value_base64, schema_hash, name, ds strings; ts_millis bigint)", s.logTable, f.Name, f.Type, want)
+		}
+	}
 	return r, nil
 }
 
