@@ -135,7 +135,8 @@ func (a *Aggregator) BaseIRValue(i int, s State) any { return a.bases[i].irValue
 func (a *Aggregator) BaseIRFromValue(i int, v any) (State, error) { return a.bases[i].irFromValue(v) }
 
 // appendFinal appends part i's finalized value for s to col without boxing common numeric results.
-func (a *Aggregator) appendFinal(col *types.Column, i int, s State) {
+// Lists of numbers are built in arena when it is not nil.
+func (a *Aggregator) appendFinal(col *types.Column, i int, s State, arena *types.ListArena) {
 	c := a.bases[a.partBase[i]]
 	if s == nil {
 		col.AppendNull()
@@ -161,6 +162,11 @@ func (a *Aggregator) appendFinal(col *types.Column, i int, s State) {
 		case *orderState[float64]:
 			appendFloat(col, x.v)
 			return
+		case *timedKState:
+			if arena != nil && (x.cfg.fam == famInt || x.cfg.fam == famFloat) {
+				col.Append(x.resultIn(arena))
+				return
+			}
 		}
 	}
 	col.Append(c.final(s))

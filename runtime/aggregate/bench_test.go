@@ -80,7 +80,7 @@ func BenchmarkUpdateFinalize(b *testing.B) {
 					a.Update(ir, batch, i, ts[i])
 				}
 				out.Cols[0] = types.NewColumn(out.Schema[0].Type, 1)
-				a.appendFinal(out.Cols[0], 0, ir[0])
+				a.appendFinal(out.Cols[0], 0, ir[0], nil)
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})

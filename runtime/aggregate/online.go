@@ -163,7 +163,7 @@ func (o *Online) Query(b *BatchIR, batchEnd int64, stream Events, q, minStreamTs
 			}
 			c.update(&acc, stream.Batch, stream.row(i), ts)
 		}
-		o.agg.appendFinal(out.Cols[p], p, acc)
+		o.agg.appendFinal(out.Cols[p], p, acc, nil)
 	}
 	return o.agg.Err()
 }

@@ -310,6 +310,31 @@ func (s *timedKState) result() any {
 	return out
 }
 
+// resultIn is result for int and float elements, built in arena.
+func (s *timedKState) resultIn(arena *types.ListArena) any {
+	n := len(s.es)
+	if s.cfg.fam == famInt {
+		vals := arena.Int64s(n)
+		for i, e := range s.es {
+			if s.cfg.last {
+				vals[n-1-i] = e.p.i
+			} else {
+				vals[i] = e.p.i
+			}
+		}
+		return arena.BoxInt64s(vals)
+	}
+	vals := arena.Float64s(n)
+	for i, e := range s.es {
+		if s.cfg.last {
+			vals[n-1-i] = e.p.f
+		} else {
+			vals[i] = e.p.f
+		}
+	}
+	return arena.BoxFloat64s(vals)
+}
+
 func (s *timedKState) value() any {
 	out := make([]any, len(s.es))
 	for i, e := range s.es {

@@ -77,6 +77,7 @@ type Sawtooth struct {
 	filler   []bool
 
 	// scratch reused across Compute calls
+	arena   types.ListArena // LAST_K/FIRST_K results
 	hops    [][]hop
 	cum     []State
 	needed  [][][2]int64
@@ -221,11 +222,11 @@ func (s *Sawtooth) Compute(ev Events, queries []int64, out *types.Batch) error {
 		for p := range s.agg.parts {
 			b := s.agg.partBase[p]
 			if s.win[p] == 0 {
-				s.agg.appendFinal(out.Cols[p], p, s.cum[b])
+				s.agg.appendFinal(out.Cols[p], p, s.cum[b], &s.arena)
 				continue
 			}
 			acc := s.window(q, p, b)
-			s.agg.appendFinal(out.Cols[p], p, acc)
+			s.agg.appendFinal(out.Cols[p], p, acc, &s.arena)
 		}
 	}
 	return s.agg.Err()
@@ -250,7 +251,7 @@ func (s *Sawtooth) computeDirect(ev Events, queries []int64, out *types.Batch) {
 			for i := lo; i < hi; i++ {
 				s.agg.bases[b].update(&acc, ev.Batch, ev.row(i), ev.Ts[i])
 			}
-			s.agg.appendFinal(out.Cols[p], p, acc)
+			s.agg.appendFinal(out.Cols[p], p, acc, &s.arena)
 		}
 	}
 }
