@@ -208,7 +208,7 @@ func TestMetricsPlantedMismatch(t *testing.T) {
 	var rows [][]any
 	for i := 0; i < 300; i++ {
 		ts := base + int64(i)*997_000 // spreads over several hours
-		var lst any // null for every third row
+		var lst any                   // null for every third row
 		if i%3 != 0 {
 			lst = l(int64(i), int64(i+1))
 		}
