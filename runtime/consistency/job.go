@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chronon-go/chronon/runtime/backfill"
@@ -152,7 +153,7 @@ func leftQuery(s *api.Source) *api.Query {
 // join over out_logged, compares it (offline, `_left`) with out_logged (online, `_right`) per row,
 // writes the hourly metrics into out_consistency and out_consistency_upload, loads the latter into
 // the KV dataset CHRONON_CONSISTENCY_METRICS_STATS_BATCH, and summarizes the result. Partitions of
-// out_consistency that exist are kept (Force recomputes them).
+// out_consistency that exist are kept (Force recomputes them). A nil store skips the KV load.
 func ComputeMetrics(ctx context.Context, w *warehouse.Warehouse, store kv.Store, j *api.Join, order *conf.Order, opts MetricsOptions) (*MetricsResult, error) {
 	md := j.GetMetaData()
 	what := "consistency-metrics-compute " + md.GetName()
@@ -319,6 +320,9 @@ func (c *comparer) chunk(ctx context.Context, days []string) (int, error) {
 			return 0, fmt.Errorf("%s: %w", c.what, err)
 		}
 		c.plan = p
+		if len(p.skipped) > 0 {
+			logf(c.opts.Log, "%s: not compared (external parts, absent from the log): %s", c.what, strings.Join(p.skipped, ", "))
+		}
 		if c.keyAv, err = online.NewAvroSchema("Key", types.Schema{{Name: "JoinPath", Type: types.StringType}}); err != nil {
 			return 0, err
 		}

@@ -62,6 +62,7 @@ type metricsPlan struct {
 	input    types.Schema // metric inputs, in output order
 	agg      *aggregate.Aggregator
 	output   types.Schema // JoinPath, metric columns, ts (ds is the partition)
+	skipped  []string     // external-part columns the log lacks, not compared
 }
 
 // newMetricsPlan checks the two sides (every non-key offline column must exist online with a
@@ -104,6 +105,11 @@ func newMetricsPlan(joinPath string, keys []string, left types.Schema, leftName 
 			continue
 		}
 		ri := right.Index(lf.Name)
+		if ri < 0 && strings.HasPrefix(lf.Name, "ext_") {
+			// An online external part: offline it is a null column, and the log may not carry it.
+			p.skipped = append(p.skipped, lf.Name)
+			continue
+		}
 		if ri < 0 {
 			return nil, fmt.Errorf("column %s of %s is missing from %s: the online log has no such field (was the feature added after these fetches were logged? rerun log-flattener after fetching with the current join)",
 				lf.Name, leftName, rightName)

@@ -297,6 +297,19 @@ func TestMetricsSchemaErrors(t *testing.T) {
 	}
 }
 
+// Spec §6.7: online external parts are null columns offline; when the log lacks them they are left
+// out of the comparison instead of failing it.
+func TestMetricsSkipsUnloggedExternalParts(t *testing.T) {
+	left := append(append(types.Schema{}, sideSchema...), types.Field{Name: "ext_weather_temp", Type: types.DoubleType})
+	p, err := newMetricsPlan("j", testKeys, left, "default.x_comparison", sideSchema, "default.x_logged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(p.skipped, []string{"ext_weather_temp"}) || len(p.features) != 6 {
+		t.Fatalf("skipped %v, %d features", p.skipped, len(p.features))
+	}
+}
+
 // EditDistance.between: inserts make right (online) look like left (offline), deletes remove extras.
 func TestEditDistance(t *testing.T) {
 	for _, c := range []struct {
