@@ -425,17 +425,14 @@ func writeDays(w *warehouse.Warehouse, table string, schema types.Schema, props 
 	for i, d := range ds {
 		rows[d] = append(rows[d], int32(i))
 	}
-	all := append([]string{}, days...)
-	for d := range rows {
-		found := false
-		for _, x := range days {
-			found = found || x == d
-		}
-		if !found {
-			all = append(all, d)
-		}
+	all := map[string]bool{}
+	for _, d := range days {
+		all[d] = true
 	}
-	for _, d := range all {
+	for d := range rows {
+		all[d] = true // a bucket's ds is its rows' partition, one of days
+	}
+	for _, d := range sortedKeys(all) {
 		if err := tx.Write([]string{d}, takeRows(b, rows[d])); err != nil {
 			tx.Abort()
 			return fmt.Errorf("writing %s partition %s: %w", table, d, err)

@@ -235,43 +235,54 @@ func appendValueKey(buf []byte, v any) []byte {
 }
 
 // compute compares left (offline) with right (online) and returns the metrics rows, one per hour
-// bucket of ts, ascending, with their ds (UTC day of the bucket) in the last column.
+// bucket of ts, with the partition (ds) the compared rows came from in the last column; ordered by
+// ds, then ts. Bucketing by partition as well keeps every output row inside the partitions being
+// computed, even where a partition holds rows of another day's ts (a Chronon-format log table is
+// partitioned by write time); for logs flattened from the fetch log, ds is the UTC day of ts.
 func (p *metricsPlan) compute(left, right *types.Batch) (*types.Batch, error) {
 	pairs := p.match(left, right)
-	type bucket struct{ ir []aggregate.State }
-	buckets := map[int64]*bucket{}
+	type bucketKey struct {
+		ds string
+		ts int64
+	}
+	buckets := map[bucketKey][]aggregate.State{}
 	const flushRows = 1 << 16
 	in := types.NewBatch(p.input, min(len(pairs), flushRows))
-	var ts []int64
+	var keys []bucketKey
 	flush := func() error {
-		for i, t := range ts {
-			bk := buckets[t]
-			if bk == nil {
-				bk = &bucket{ir: make([]aggregate.State, p.agg.NumBases())}
-				buckets[t] = bk
+		for i, k := range keys {
+			ir := buckets[k]
+			if ir == nil {
+				ir = make([]aggregate.State, p.agg.NumBases())
+				buckets[k] = ir
 			}
-			p.agg.Update(bk.ir, in, i, t)
+			p.agg.Update(ir, in, i, k.ts)
 		}
 		if err := p.agg.Err(); err != nil {
 			return fmt.Errorf("consistency metrics: %w", err)
 		}
 		in = types.NewBatch(p.input, flushRows)
-		ts = ts[:0]
+		keys = keys[:0]
 		return nil
 	}
 	lt, rt := left.Col(p.timeCol), right.Col(p.timeCol)
+	lds, rds := left.Col(warehouse.PartitionColumn), right.Col(warehouse.PartitionColumn)
 	for _, pr := range pairs {
-		var t int64
-		var err error
-		if pr.l >= 0 {
-			t, err = timeOf(lt, pr.l)
-		} else {
-			t, err = timeOf(rt, pr.r)
+		side, row, ds := lt, pr.l, lds
+		if pr.l < 0 {
+			side, row, ds = rt, pr.r, rds
 		}
+		t, err := timeOf(side, row)
 		if err != nil {
 			return nil, err
 		}
-		ts = append(ts, floorDiv(t, BucketMillis)*BucketMillis)
+		k := bucketKey{ts: floorDiv(t, BucketMillis) * BucketMillis}
+		if ds != nil && !ds.IsNull(row) {
+			k.ds = ds.Strs[row]
+		} else {
+			k.ds = dayOf(k.ts)
+		}
+		keys = append(keys, k)
 		for _, f := range p.features {
 			var l, r any
 			if pr.l >= 0 {
@@ -282,7 +293,7 @@ func (p *metricsPlan) compute(left, right *types.Batch) (*types.Batch, error) {
 			}
 			f.appendInputs(in.Cols[f.input:], l, r)
 		}
-		if len(ts) == flushRows {
+		if len(keys) == flushRows {
 			if err := flush(); err != nil {
 				return nil, err
 			}
@@ -291,21 +302,23 @@ func (p *metricsPlan) compute(left, right *types.Batch) (*types.Batch, error) {
 	if err := flush(); err != nil {
 		return nil, err
 	}
-	starts := make([]int64, 0, len(buckets))
-	for t := range buckets {
-		starts = append(starts, t)
+	order := make([]bucketKey, 0, len(buckets))
+	for k := range buckets {
+		order = append(order, k)
 	}
-	sort.Slice(starts, func(a, b int) bool { return starts[a] < starts[b] })
-	out := types.NewBatch(append(append(types.Schema{}, p.output...), types.Field{Name: warehouse.PartitionColumn, Type: types.StringType}), len(starts))
+	sort.Slice(order, func(a, b int) bool {
+		return order[a].ds < order[b].ds || order[a].ds == order[b].ds && order[a].ts < order[b].ts
+	})
+	out := types.NewBatch(append(append(types.Schema{}, p.output...), types.Field{Name: warehouse.PartitionColumn, Type: types.StringType}), len(order))
 	nParts := len(p.agg.Parts())
-	for _, t := range starts {
-		bk := buckets[t]
+	for _, k := range order {
+		ir := buckets[k]
 		out.Cols[0].Append(p.joinPath)
 		for i := 0; i < nParts; i++ {
-			out.Cols[1+i].Append(sanitize(p.agg.FinalizePart(i, bk.ir[p.agg.PartBase(i)])))
+			out.Cols[1+i].Append(sanitize(p.agg.FinalizePart(i, ir[p.agg.PartBase(i)])))
 		}
-		out.Cols[1+nParts].Append(t)
-		out.Cols[2+nParts].Append(dayOf(t))
+		out.Cols[1+nParts].Append(k.ts)
+		out.Cols[2+nParts].Append(k.ds)
 	}
 	return out, nil
 }

@@ -310,6 +310,34 @@ func TestMetricsSkipsUnloggedExternalParts(t *testing.T) {
 	}
 }
 
+// Spec §8.5 step 4: rows are bucketed by hour of ts; a row stays in the partition it was compared in
+// even when its ts falls on another day (a Chronon-format log table is partitioned by write time),
+// so that writing a chunk's metrics never replaces another day's partition.
+func TestMetricsBucketsByPartition(t *testing.T) {
+	late := millis("2023-12-01T23:30:00Z")
+	row := func(ts int64, ds string) []any {
+		return []any{"a", ts, int64(1), 1.0, "x", l(1), m("k", int64(1)), true, ds}
+	}
+	rows := [][]any{row(late, "2023-12-02"), row(late+60_000, "2023-12-01"), row(late+3_600_000, "2023-12-02")}
+	p, err := newMetricsPlan("j", testKeys, sideSchema, "offline", sideSchema, "online")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.compute(batchOf(rows...), batchOf(rows...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i := 0; i < out.Len(); i++ {
+		got = append(got, fmt.Sprintf("%s %d %d", out.Col("ds").Strs[i], out.Col("ts").Ints[i], out.Col("num_total_count").Ints[i]))
+	}
+	h23 := millis("2023-12-01T23:00:00Z")
+	want := []string{fmt.Sprintf("2023-12-01 %d 1", h23), fmt.Sprintf("2023-12-02 %d 1", h23), fmt.Sprintf("2023-12-02 %d 1", h23+3_600_000)}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("buckets %v, want %v", got, want)
+	}
+}
+
 // EditDistance.between: inserts make right (online) look like left (offline), deletes remove extras.
 func TestEditDistance(t *testing.T) {
 	for _, c := range []struct {
