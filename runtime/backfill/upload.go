@@ -418,13 +418,25 @@ func (up *Upload) Store(ctx context.Context, w *warehouse.Warehouse, store kv.St
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Write(nil, up.TableBatch()); err != nil {
+	// The table is written while the KV dataset loads; the load's last row waits for the table, and
+	// a failed table write fails the load before its switch, so either both change or neither.
+	tableErr := make(chan error, 1)
+	go func() { tableErr <- tx.Write(nil, up.TableBatch()) }()
+	var werr error
+	waitTable := func() error {
+		if tableErr != nil {
+			werr, tableErr = <-tableErr, nil
+		}
+		return werr
+	}
+	lerr := store.BulkLoad(ctx, res.Dataset, up.kvRowsAfter(waitTable))
+	if err := waitTable(); err != nil {
 		tx.Abort()
 		return nil, err
 	}
-	if err := store.BulkLoad(ctx, res.Dataset, up.kvRows()); err != nil {
+	if lerr != nil {
 		tx.Abort()
-		return nil, fmt.Errorf("upload %s: loading KV dataset %s: %w (nothing was changed)", md.GetName(), res.Dataset, err)
+		return nil, fmt.Errorf("upload %s: loading KV dataset %s: %w (nothing was changed)", md.GetName(), res.Dataset, lerr)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("upload %s: KV dataset %s is loaded but writing %s failed: %w", md.GetName(), res.Dataset, table, err)
@@ -462,11 +474,21 @@ func (up *Upload) TableBatch() *types.Batch {
 
 // kvRows are the rows and the serving info, all with ts = batchEnd (spec §7.4).
 func (up *Upload) kvRows() func(yield func(kv.Row, error) bool) {
+	return up.kvRowsAfter(func() error { return nil })
+}
+
+// kvRowsAfter is kvRows whose last row (the serving info) waits for before: its error ends the
+// rows with that error instead.
+func (up *Upload) kvRowsAfter(before func() error) func(yield func(kv.Row, error) bool) {
 	return func(yield func(kv.Row, error) bool) {
 		for _, r := range up.Rows {
 			if !yield(kv.Row{Key: r.Key, Value: r.Value, TsMillis: up.BatchEnd}, nil) {
 				return
 			}
+		}
+		if err := before(); err != nil {
+			yield(kv.Row{}, err)
+			return
 		}
 		yield(kv.Row{Key: []byte(online.GroupByServingInfoKey), Value: up.InfoJSON, TsMillis: up.BatchEnd}, nil)
 	}

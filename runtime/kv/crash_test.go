@@ -87,6 +87,10 @@ func TestCrashMidBulkLoad(t *testing.T) {
 			t.Errorf("%s after crash: %q (%v), want %q", reqs[i].Key, got, r[i].Err, want)
 		}
 	}
+	// No SSTable of the dead load is left outside the store.
+	if _, err := os.Stat(filepath.Join(dir, bulkTmpDir)); !os.IsNotExist(err) {
+		t.Errorf("%s survived reopening: %v", bulkTmpDir, err)
+	}
 	// Only the live generation has data left.
 	e := s.(*embedded)
 	live := e.gens["D_BATCH"]
@@ -110,6 +114,7 @@ func TestCrashMidBulkLoad(t *testing.T) {
 
 // crashChild bulk-loads rows until it is killed.
 func crashChild(dir string) {
+	bulkChunkBytes = 1 << 20 // several SSTables ingested before the kill, one being written
 	s, err := OpenEmbedded(dir, Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

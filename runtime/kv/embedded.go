@@ -31,13 +31,11 @@ const (
 	pfxMeta    = 'm'
 	pfxPending = 'p'
 	pfxData    = 'd'
-
-	// bulkBatchBytes bounds the memory of one bulk-load batch.
-	bulkBatchBytes = 4 << 20
 )
 
 type embedded struct {
 	db       *pebble.DB
+	opts     *pebble.Options // with defaults: SSTable writer options for bulk loads
 	path     string
 	readOnly bool
 
@@ -67,7 +65,7 @@ func OpenEmbedded(dir string, opts Options) (Store, error) {
 	}
 	cache := pebble.NewCache(64 << 20)
 	defer cache.Unref() // the DB holds its own reference
-	db, err := pebble.Open(dir, &pebble.Options{
+	popts := &pebble.Options{
 		ReadOnly:         opts.ReadOnly,
 		ErrorIfNotExists: opts.ReadOnly,
 		Logger:           quietLogger{},
@@ -75,11 +73,13 @@ func OpenEmbedded(dir string, opts Options) (Store, error) {
 		MemTableSize: 32 << 20,
 		// Point reads are block-cache misses beyond the cache size.
 		Cache: cache,
-	})
+	}
+	popts.EnsureDefaults()
+	db, err := pebble.Open(dir, popts)
 	if err != nil {
 		return nil, fmt.Errorf("kv: open embedded store %s (is another chronon process using it?): %w", dir, err)
 	}
-	s := &embedded{db: db, path: dir, readOnly: opts.ReadOnly, gens: map[string]uint64{}, nextGen: 1}
+	s := &embedded{db: db, opts: popts, path: dir, readOnly: opts.ReadOnly, gens: map[string]uint64{}, nextGen: 1}
 	if err := s.load(); err != nil {
 		db.Close()
 		return nil, err
@@ -111,6 +111,9 @@ func (s *embedded) load() error {
 	}
 	if s.readOnly {
 		return nil
+	}
+	if err := removeBulkTmp(s.path); err != nil {
+		return fmt.Errorf("kv: %w", err)
 	}
 	var stale []uint64
 	it, err = s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{pfxPending}, UpperBound: []byte{pfxPending + 1}})
@@ -270,36 +273,37 @@ func (s *embedded) BulkLoad(ctx context.Context, dataset string, rows iter.Seq2[
 			s.abandon(g)
 		}
 	}()
-	b := s.db.NewBatch()
-	defer func() { b.Close() }()
+	// Rows go into sorted SSTables that are ingested (embedded_sst.go), one per bulkChunkBytes.
+	c := &bulkChunk{sorted: true}
 	var k []byte
-	n := 0
+	tables := 0
+	ingest := func() error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.ingestChunk(ctx, c, g, tables); err != nil {
+			return fmt.Errorf("kv: bulk load %s: %w", dataset, err)
+		}
+		tables++
+		c.reset()
+		return nil
+	}
 	for r, rerr := range rows {
 		if rerr != nil {
 			return fmt.Errorf("kv: bulk load %s: reading rows: %w", dataset, rerr)
 		}
 		k = appendTs(dataPrefix(k[:0], g, r.Key), r.TsMillis)
-		b.Set(k, r.Value, nil)
-		n++
-		if b.Len() >= bulkBatchBytes {
-			if err := ctx.Err(); err != nil {
+		c.add(k, r.Value)
+		if c.size() >= bulkChunkBytes {
+			if err := ingest(); err != nil {
 				return err
 			}
-			// NoSync: the final switch is synced, and syncing the WAL also
-			// makes every earlier write durable.
-			if err := s.whileOpen(func() error { return b.Commit(pebble.NoSync) }); err != nil {
-				return fmt.Errorf("kv: bulk load %s: %w", dataset, err)
-			}
-			b.Close()
-			b = s.db.NewBatch()
 		}
 	}
-	if err := s.whileOpen(func() error { return b.Commit(pebble.NoSync) }); err != nil {
-		return fmt.Errorf("kv: bulk load %s: %w", dataset, err)
-	}
-	// Flush so that reopening does not replay the whole load from the WAL.
-	if err := s.whileOpen(s.db.Flush); err != nil {
-		return fmt.Errorf("kv: bulk load %s: %w", dataset, err)
+	if len(c.ents) > 0 {
+		if err := ingest(); err != nil {
+			return err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return err

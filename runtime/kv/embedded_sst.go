@@ -1,0 +1,125 @@
+package kv
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
+	"github.com/cockroachdb/pebble/v2/sstable"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Bulk loads do not go through Pebble's write path (WAL, memtable, flush, then compactions that
+// rewrite the data again): rows are buffered in chunks, sorted, written as SSTables and ingested.
+// A generation is a fresh key range, so an ingested table overlaps nothing and Pebble places it
+// in the bottom level: the data is written once. Ingestion is atomic per table; the generation
+// only becomes visible with the synced switch batch, as before, and a killed load leaves ingested
+// tables of a pending generation that the next Open range-deletes.
+
+// bulkChunkBytes bounds the key and value bytes buffered (and sorted) per SSTable (a variable
+// for the crash test).
+var bulkChunkBytes = 32 << 20
+
+// bulkTmpDir, inside the store's directory, holds SSTables being written; Open empties it.
+const bulkTmpDir = "bulk-tmp"
+
+type bulkEnt struct {
+	pfx          uint64 // the key's 8 bytes after the generation prefix, zero padded: a fast compare
+	k, kn, v, vn int    // offsets and lengths in chunk.keys / chunk.vals
+}
+
+// genPrefixLen is the length of 'd' <gen:8>, common to every key of a load.
+const genPrefixLen = 9
+
+// bulkChunk is a buffer of rows (full Pebble keys) to sort and write as one SSTable.
+type bulkChunk struct {
+	keys, vals []byte
+	ents       []bulkEnt
+	sorted     bool // ents are in strictly increasing key order so far
+}
+
+func (c *bulkChunk) key(e bulkEnt) []byte { return c.keys[e.k : e.k+e.kn] }
+
+func (c *bulkChunk) add(key, val []byte) {
+	e := bulkEnt{k: len(c.keys), kn: len(key), v: len(c.vals), vn: len(val)}
+	var p [8]byte
+	copy(p[:], key[genPrefixLen:])
+	e.pfx = binary.BigEndian.Uint64(p[:])
+	if n := len(c.ents); n > 0 && c.sorted && bytes.Compare(c.key(c.ents[n-1]), key) >= 0 {
+		c.sorted = false
+	}
+	c.keys = append(c.keys, key...)
+	c.vals = append(c.vals, val...)
+	c.ents = append(c.ents, e)
+}
+
+func (c *bulkChunk) size() int { return len(c.keys) + len(c.vals) }
+
+func (c *bulkChunk) reset() {
+	c.keys, c.vals, c.ents, c.sorted = c.keys[:0], c.vals[:0], c.ents[:0], true
+}
+
+// order sorts the rows by key; of rows with equal keys (same key and ts) the last one added wins,
+// as with Sets in one batch.
+func (c *bulkChunk) order() {
+	if c.sorted {
+		return
+	}
+	// Offsets grow with insertion, so the tie-break on k makes the order stable.
+	slices.SortFunc(c.ents, func(a, b bulkEnt) int {
+		if a.pfx != b.pfx {
+			return cmp.Compare(a.pfx, b.pfx)
+		}
+		if r := bytes.Compare(c.key(a)[genPrefixLen:], c.key(b)[genPrefixLen:]); r != 0 {
+			return r
+		}
+		return cmp.Compare(a.k, b.k)
+	})
+	out := c.ents[:0]
+	for _, e := range c.ents {
+		if n := len(out); n > 0 && bytes.Equal(c.key(out[n-1]), c.key(e)) {
+			out[n-1] = e
+			continue
+		}
+		out = append(out, e)
+	}
+	c.ents = out
+	c.sorted = true
+}
+
+// ingestChunk writes the chunk as an SSTable and ingests it.
+func (s *embedded) ingestChunk(ctx context.Context, c *bulkChunk, g uint64, n int) (err error) {
+	c.order()
+	dir := filepath.Join(s.path, bulkTmpDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%d-%d.sst", g, n))
+	defer os.Remove(path) // ingestion links (or copies) the file into the store
+	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return err
+	}
+	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), s.opts.MakeWriterOptions(0, s.db.TableFormat()))
+	for _, e := range c.ents {
+		if err := w.Set(c.key(e), c.vals[e.v:e.v+e.vn]); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	if err := w.Close(); err != nil { // closes f
+		return err
+	}
+	return s.whileOpen(func() error { return s.db.Ingest(ctx, []string{path}) })
+}
+
+// removeBulkTmp deletes SSTables left by a bulk load killed before ingesting them.
+func removeBulkTmp(dir string) error {
+	return os.RemoveAll(filepath.Join(dir, bulkTmpDir))
+}
