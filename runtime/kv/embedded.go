@@ -9,6 +9,7 @@ import (
 	"iter"
 	"log"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -50,6 +51,7 @@ type embedded struct {
 	gens    map[string]uint64
 	nextGen uint64
 	closed  bool
+	cache   *readCache // embedded_cache.go
 }
 
 // OpenEmbedded opens (creating unless read-only) the embedded store in dir.
@@ -79,7 +81,7 @@ func OpenEmbedded(dir string, opts Options) (Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kv: open embedded store %s (is another chronon process using it?): %w", dir, err)
 	}
-	s := &embedded{db: db, opts: popts, path: dir, readOnly: opts.ReadOnly, gens: map[string]uint64{}, nextGen: 1}
+	s := &embedded{db: db, opts: popts, cache: newReadCache(readCacheBytes), path: dir, readOnly: opts.ReadOnly, gens: map[string]uint64{}, nextGen: 1}
 	if err := s.load(); err != nil {
 		db.Close()
 		return nil, err
@@ -194,17 +196,41 @@ func (s *embedded) MultiGet(ctx context.Context, reqs []GetRequest) ([]GetRespon
 	if len(reqs) == 0 {
 		return out, nil
 	}
-	it, err := s.db.NewIter(nil)
-	if err != nil {
-		return nil, fmt.Errorf("kv: %w", err)
+	// First the read cache, whose epochs must be read before the iterator is created.
+	type miss struct {
+		i     int
+		g     uint64
+		ck    []byte
+		epoch uint64
 	}
-	defer it.Close()
+	var missArr [8]miss
+	misses := missArr[:0]
+	var ckArr [128]byte
+	ck := ckArr[:0]
 	for i, r := range reqs {
 		g, ok := s.gens[r.Dataset]
 		if !ok {
 			out[i].Err = fmt.Errorf("%w: %q", ErrUnknownDataset, r.Dataset)
 			continue
 		}
+		ck = cacheKey(ck[:0], r)
+		vals, hit, epoch := s.cache.get(g, ck)
+		if hit {
+			out[i].Values = vals
+			continue
+		}
+		misses = append(misses, miss{i: i, g: g, ck: bytes.Clone(ck), epoch: epoch})
+	}
+	if len(misses) == 0 {
+		return out, nil
+	}
+	it, err := s.db.NewIter(nil)
+	if err != nil {
+		return nil, fmt.Errorf("kv: %w", err)
+	}
+	defer it.Close()
+	for _, m := range misses {
+		i, r, g := m.i, reqs[m.i], m.g
 		// Bounds [key+afterTs, key+maxTs]: tight bounds let the iterator
 		// skip files that cannot hold the key. Fresh slices, since the
 		// iterator keeps the previous bounds until SetBounds returns.
@@ -228,6 +254,9 @@ func (s *embedded) MultiGet(ctx context.Context, reqs []GetRequest) ([]GetRespon
 		if err := it.Error(); err != nil {
 			out[i] = GetResponse{Err: fmt.Errorf("kv: %w", err)}
 		}
+		if out[i].Err == nil {
+			s.cache.put(g, m.ck, out[i].Values, m.epoch)
+		}
 	}
 	return out, nil
 }
@@ -244,6 +273,7 @@ func (s *embedded) MultiPut(ctx context.Context, reqs []PutRequest) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	var k []byte
+	var written []uint64
 	for _, r := range reqs {
 		g, ok := s.gens[r.Dataset]
 		if !ok {
@@ -251,10 +281,18 @@ func (s *embedded) MultiPut(ctx context.Context, reqs []PutRequest) error {
 		}
 		k = appendTs(dataPrefix(k[:0], g, r.Key), r.TsMillis)
 		b.Set(k, r.Value, nil)
+		if !slices.Contains(written, g) {
+			written = append(written, g)
+		}
 	}
 	// Puts are streaming updates: durable against a process crash (the WAL
 	// is written) but not fsynced per call, which would cap throughput.
-	if err := b.Commit(pebble.NoSync); err != nil {
+	err := b.Commit(pebble.NoSync)
+	// Even a failed commit may have written: invalidate the read cache either way.
+	for _, g := range written {
+		s.cache.written(g)
+	}
+	if err != nil {
 		return fmt.Errorf("kv: put: %w", err)
 	}
 	return nil
@@ -364,6 +402,9 @@ func (s *embedded) switchTo(dataset string, g uint64) error {
 		return fmt.Errorf("kv: bulk load %s: switching: %w", dataset, err)
 	}
 	s.gens[dataset] = g
+	if hadOld {
+		s.cache.dropped(old)
+	}
 	return nil
 }
 
