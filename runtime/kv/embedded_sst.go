@@ -5,10 +5,13 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
 	"github.com/cockroachdb/pebble/v2/sstable"
@@ -30,12 +33,9 @@ var bulkChunkBytes = 32 << 20
 const bulkTmpDir = "bulk-tmp"
 
 type bulkEnt struct {
-	pfx          uint64 // the key's 8 bytes after the generation prefix, zero padded: a fast compare
+	pfx          uint64 // the key's 8 bytes after the chunk's common prefix, zero padded: a fast compare
 	k, kn, v, vn int    // offsets and lengths in chunk.keys / chunk.vals
 }
-
-// genPrefixLen is the length of 'd' <gen:8>, common to every key of a load.
-const genPrefixLen = 9
 
 // bulkChunk is a buffer of rows (full Pebble keys) to sort and write as one SSTable.
 type bulkChunk struct {
@@ -48,9 +48,6 @@ func (c *bulkChunk) key(e bulkEnt) []byte { return c.keys[e.k : e.k+e.kn] }
 
 func (c *bulkChunk) add(key, val []byte) {
 	e := bulkEnt{k: len(c.keys), kn: len(key), v: len(c.vals), vn: len(val)}
-	var p [8]byte
-	copy(p[:], key[genPrefixLen:])
-	e.pfx = binary.BigEndian.Uint64(p[:])
 	if n := len(c.ents); n > 0 && c.sorted && bytes.Compare(c.key(c.ents[n-1]), key) >= 0 {
 		c.sorted = false
 	}
@@ -71,12 +68,29 @@ func (c *bulkChunk) order() {
 	if c.sorted {
 		return
 	}
+	// Compare 8 bytes at a time as integers from where the keys start to differ.
+	first := c.key(c.ents[0])
+	lcp := len(first)
+	for _, e := range c.ents[1:] {
+		k := c.key(e)
+		n := min(lcp, len(k))
+		i := 0
+		for i < n && k[i] == first[i] {
+			i++
+		}
+		lcp = i
+	}
+	for i := range c.ents {
+		var p [8]byte
+		copy(p[:], c.key(c.ents[i])[lcp:])
+		c.ents[i].pfx = binary.BigEndian.Uint64(p[:])
+	}
 	// Offsets grow with insertion, so the tie-break on k makes the order stable.
 	slices.SortFunc(c.ents, func(a, b bulkEnt) int {
 		if a.pfx != b.pfx {
 			return cmp.Compare(a.pfx, b.pfx)
 		}
-		if r := bytes.Compare(c.key(a)[genPrefixLen:], c.key(b)[genPrefixLen:]); r != 0 {
+		if r := bytes.Compare(c.key(a)[lcp:], c.key(b)[lcp:]); r != 0 {
 			return r
 		}
 		return cmp.Compare(a.k, b.k)
@@ -93,30 +107,50 @@ func (c *bulkChunk) order() {
 	c.sorted = true
 }
 
-// ingestChunk writes the chunk as an SSTable and ingests it.
+// ingestChunk writes the chunk as SSTables and ingests them. A large chunk is cut into key
+// ranges written in parallel (compression and block building are most of the work); the tables
+// do not overlap, so one Ingest adds them all at once.
 func (s *embedded) ingestChunk(ctx context.Context, c *bulkChunk, g uint64, n int) (err error) {
 	c.order()
 	dir := filepath.Join(s.path, bulkTmpDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	path := filepath.Join(dir, fmt.Sprintf("%d-%d.sst", g, n))
-	defer os.Remove(path) // ingestion links (or copies) the file into the store
+	parts := min(runtime.GOMAXPROCS(0), max(1, len(c.ents)/(32<<10)))
+	paths := make([]string, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		paths[p] = filepath.Join(dir, fmt.Sprintf("%d-%d-%d.sst", g, n, p))
+		defer os.Remove(paths[p]) // ingestion links (or copies) the file into the store
+		ents := c.ents[p*len(c.ents)/parts : (p+1)*len(c.ents)/parts]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[p] = s.writeSST(paths[p], c, ents)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return s.whileOpen(func() error { return s.db.Ingest(ctx, paths) })
+}
+
+// writeSST writes ents (sorted, distinct keys) of c as an SSTable at path.
+func (s *embedded) writeSST(path string, c *bulkChunk, ents []bulkEnt) error {
 	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
 	if err != nil {
 		return err
 	}
 	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), s.opts.MakeWriterOptions(0, s.db.TableFormat()))
-	for _, e := range c.ents {
+	for _, e := range ents {
 		if err := w.Set(c.key(e), c.vals[e.v:e.v+e.vn]); err != nil {
 			w.Close()
 			return err
 		}
 	}
-	if err := w.Close(); err != nil { // closes f
-		return err
-	}
-	return s.whileOpen(func() error { return s.db.Ingest(ctx, []string{path}) })
+	return w.Close() // closes f
 }
 
 // removeBulkTmp deletes SSTables left by a bulk load killed before ingesting them.
