@@ -574,6 +574,8 @@ func TestRandomSawtooth(t *testing.T) {
 	s := seed(t)
 	r := rand.New(rand.NewPCG(s, 0x5eed))
 	base := int64(1_700_000_000_000)
+	foldedKeys := 0
+	defer func() { t.Logf("%d keys computed with folded history", foldedKeys) }()
 	for it := range *itersFlag {
 		daily := r.IntN(4) == 0
 		res := FiveMinute
@@ -614,10 +616,42 @@ func TestRandomSawtooth(t *testing.T) {
 					qs = append(qs, randTime(r, base, span+DayMillis))
 				}
 			}
+			if r.IntN(3) == 0 {
+				for i := range qs {
+					qs[i] += 14 * DayMillis // later queries (past the 12d windows) leave history to fold
+				}
+			}
 			slices.Sort(qs)
 			rows, sorted := SortEvents(ts)
+			ev := Events{Batch: b, Rows: rows, Ts: sorted}
+			folded := 0
+			if r.IntN(2) == 0 && qs[0] > base+DayMillis {
+				// Fold the events before every window start and query into Prior (the backfill's
+				// bounded-memory path for long history); the results must not change.
+				cut := qs[0]
+				for _, p := range a.Parts() {
+					if !Unbounded(p.Window) {
+						cut = min(cut, Floor(qs[0]-WindowMillis(p.Window), DayMillis))
+					}
+				}
+				for i, t := range ts { // scan order
+					if t < cut {
+						ev.Prior = st.Fold(ev.Prior, b, i, t)
+						folded++
+					}
+				}
+				ev.Rows, ev.Ts = nil, nil
+				for i, t := range sorted {
+					if t >= cut {
+						ev.Rows, ev.Ts = append(ev.Rows, rows[i]), append(ev.Ts, t)
+					}
+				}
+			}
+			if folded > 0 {
+				foldedKeys++
+			}
 			out := types.NewBatch(a.OutputSchema(), len(qs))
-			if err := st.Compute(Events{Batch: b, Rows: rows, Ts: sorted}, qs, out); err != nil {
+			if err := st.Compute(ev, qs, out); err != nil {
 				t.Fatal(err)
 			}
 			evs := refEvents(ts)
@@ -627,8 +661,8 @@ func TestRandomSawtooth(t *testing.T) {
 					want := refPart(p, in, b, randSchema, evs, q, res, nil)
 					got := out.Cols[pi].Value(qi)
 					if !approxEqual(p.Operation, got, want) {
-						t.Fatalf("seed %d iteration %d key %d: %s at %s (%d): got %s, want %s\nevents: %s",
-							s, it, key, OutputColumnName(p), fmtTs(q), q, fmtValue(got), fmtValue(want), dumpEvents(b, ts))
+						t.Fatalf("seed %d iteration %d key %d (%d events folded): %s at %s (%d): got %s, want %s\nevents: %s",
+							s, it, key, folded, OutputColumnName(p), fmtTs(q), q, fmtValue(got), fmtValue(want), dumpEvents(b, ts))
 					}
 				}
 			}

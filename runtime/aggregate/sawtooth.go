@@ -19,6 +19,10 @@ type Events struct {
 	// Entity mutations only (Online.Query): mutation time and is_before flag per entry.
 	MutationTs []int64
 	IsBefore   []bool
+	// Prior, when not nil, holds per base the IR of events folded away before these (see
+	// Sawtooth.Fold): earlier in time than every event and every window start, so it only feeds
+	// the unwindowed parts. It is not modified.
+	Prior []State
 }
 
 func (e Events) row(i int) int {
@@ -174,6 +178,34 @@ func NewSawtooth(agg *Aggregator, res Resolution) (*Sawtooth, error) {
 	return s, nil
 }
 
+// Fold adds the event at row of b (time ts) to prior, the per-base IRs of history that precedes
+// every query and window of later Compute calls: only the bases of unwindowed parts keep it (a
+// windowed part never sees such events). Folding old history this way bounds memory by keys
+// instead of events. prior may be nil; the (possibly new) slice is returned. Events must be folded
+// in ascending (ts, scan order) per key only where the operation cares (LAST/FIRST family and
+// LAST_K/FIRST_K order by ts, then by fold order).
+func (s *Sawtooth) Fold(prior []State, b *types.Batch, row int, ts int64) []State {
+	if prior == nil {
+		prior = make([]State, len(s.agg.bases))
+	}
+	for i, c := range s.agg.bases {
+		if s.cumul[i] {
+			c.update(&prior[i], b, row, ts)
+		}
+	}
+	return prior
+}
+
+// FoldsAnything reports whether Fold keeps anything, i.e. some part is unwindowed.
+func (s *Sawtooth) FoldsAnything() bool {
+	for _, c := range s.cumul {
+		if c {
+			return true
+		}
+	}
+	return false
+}
+
 // Aggregator returns the underlying aggregator.
 func (s *Sawtooth) Aggregator() *Aggregator { return s.agg }
 
@@ -197,6 +229,11 @@ func (s *Sawtooth) Compute(ev Events, queries []int64, out *types.Batch) error {
 		s.cum = make([]State, nb)
 	}
 	clear(s.cum)
+	for b, st := range ev.Prior {
+		if st != nil && s.cumul[b] {
+			s.cum[b] = st.clone()
+		}
+	}
 	for i := range s.sliders {
 		s.sliders[i].reset()
 		clear(s.cursors[i])
@@ -241,13 +278,17 @@ func (s *Sawtooth) computeDirect(ev Events, queries []int64, out *types.Batch) {
 		for p := range s.agg.parts {
 			b := s.agg.partBase[p]
 			lo := 0
-			if w := s.win[p]; w != 0 {
+			w := s.win[p]
+			if w != 0 {
 				start := Floor(q-w, s.sizes[s.tailIdx[p]])
 				lo = sort.Search(hi, func(i int) bool { return ev.Ts[i] >= start })
 			}
 			// A fresh state each time: a reset one would look initialized even when every input in
 			// the window is null, and such a window must finalize to null (spec §5).
 			var acc State
+			if w == 0 && b < len(ev.Prior) && ev.Prior[b] != nil {
+				acc = ev.Prior[b].clone()
+			}
 			for i := lo; i < hi; i++ {
 				s.agg.bases[b].update(&acc, ev.Batch, ev.row(i), ev.Ts[i])
 			}
