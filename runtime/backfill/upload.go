@@ -213,18 +213,48 @@ func (up *Upload) snapshot(w *warehouse.Warehouse, p *gbPlan) error {
 		return fmt.Errorf("upload %s: value schema: %w", p.name, err)
 	}
 	keyCols, valCols := b.Cols[:nk], b.Cols[nk:len(b.Cols)-1]
-	for i := 0; i < b.Len(); i++ {
-		if err := up.add(rowValues(keyCols, i), rowValues(valCols, i)); err != nil {
-			return err
+	// Rows are independent: workers encode them into their slots.
+	up.Rows = make([]UploadRow, b.Len())
+	return parallelRows(b.Len(), func(i int) (err error) {
+		up.Rows[i], err = up.encode(rowValues(keyCols, i), rowValues(valCols, i))
+		return err
+	})
+}
+
+// parallelRows calls f for 0..n-1 on up to GOMAXPROCS goroutines and returns the first error (by
+// row) of the rows that ran; a worker stops at its first error.
+func parallelRows(n int, f func(i int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/1024))
+	errs := make([]error, workers)
+	errAt := make([]int, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				if err := f(i); err != nil {
+					errs[w], errAt[w] = err, i
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var first error
+	at := n
+	for w, err := range errs {
+		if err != nil && errAt[w] < at {
+			first, at = err, errAt[w]
 		}
 	}
-	return nil
+	return first
 }
 
 // rawRows: the value columns of partition EndDate; a key repeated in the snapshot keeps its last row.
 func (up *Upload) rawRows(w *warehouse.Warehouse, p *gbPlan) error {
 	up.Value = up.Info.Selected
-	data, err := p.scanAll(w, up.EndDate, up.EndDate)
+	data, err := p.scanAll(w, up.EndDate, up.EndDate, noFold)
 	if err != nil {
 		return err
 	}
@@ -275,7 +305,7 @@ func (up *Upload) batchIRs(w *warehouse.Warehouse, p *gbPlan) error {
 	if !p.entities {
 		S = addDays(up.EndDate, 1)
 	}
-	data, err := p.scanAll(w, S, S)
+	data, err := p.scanAll(w, S, S, noFold)
 	if err != nil {
 		return err
 	}
