@@ -33,33 +33,61 @@ var bulkChunkBytes = 32 << 20
 const bulkTmpDir = "bulk-tmp"
 
 type bulkEnt struct {
-	pfx          uint64 // the key's 8 bytes after the chunk's common prefix, zero padded: a fast compare
-	k, kn, v, vn int    // offsets and lengths in chunk.keys / chunk.vals
+	pfx      uint64 // the key's 8 bytes after the chunk's common prefix, zero padded: a fast compare
+	seq      int    // order of arrival
+	key, val []byte // in the chunk's slabs
 }
 
-// bulkChunk is a buffer of rows (full Pebble keys) to sort and write as one SSTable.
+// bulkChunk is a buffer of rows (full Pebble keys) to sort and write as one SSTable. Keys and
+// values are copied into 1 MiB slabs (reused by the next chunk): a single growing buffer spent
+// more time copying itself than the rows were worth.
 type bulkChunk struct {
-	keys, vals []byte
-	ents       []bulkEnt
-	sorted     bool // ents are in strictly increasing key order so far
+	slabs  [][]byte
+	slab   int // slabs[slab] is being filled
+	bytes  int
+	ents   []bulkEnt
+	sorted bool // ents are in strictly increasing key order so far
 }
 
-func (c *bulkChunk) key(e bulkEnt) []byte { return c.keys[e.k : e.k+e.kn] }
+const bulkSlabBytes = 1 << 20
+
+// copyIn copies b into the slabs.
+func (c *bulkChunk) copyIn(b []byte) []byte {
+	for {
+		if c.slab < len(c.slabs) {
+			cur := c.slabs[c.slab]
+			if len(b) <= cap(cur)-len(cur) {
+				start := len(cur)
+				cur = append(cur, b...)
+				c.slabs[c.slab] = cur
+				return cur[start:len(cur):len(cur)]
+			}
+			if len(cur) == 0 { // a reused slab too small for b: replace it
+				c.slabs[c.slab] = make([]byte, 0, max(bulkSlabBytes, len(b)))
+				continue
+			}
+			c.slab++
+			continue
+		}
+		c.slabs = append(c.slabs, make([]byte, 0, max(bulkSlabBytes, len(b))))
+	}
+}
 
 func (c *bulkChunk) add(key, val []byte) {
-	e := bulkEnt{k: len(c.keys), kn: len(key), v: len(c.vals), vn: len(val)}
-	if n := len(c.ents); n > 0 && c.sorted && bytes.Compare(c.key(c.ents[n-1]), key) >= 0 {
+	if n := len(c.ents); n > 0 && c.sorted && bytes.Compare(c.ents[n-1].key, key) >= 0 {
 		c.sorted = false
 	}
-	c.keys = append(c.keys, key...)
-	c.vals = append(c.vals, val...)
-	c.ents = append(c.ents, e)
+	c.ents = append(c.ents, bulkEnt{seq: len(c.ents), key: c.copyIn(key), val: c.copyIn(val)})
+	c.bytes += len(key) + len(val)
 }
 
-func (c *bulkChunk) size() int { return len(c.keys) + len(c.vals) }
+func (c *bulkChunk) size() int { return c.bytes }
 
 func (c *bulkChunk) reset() {
-	c.keys, c.vals, c.ents, c.sorted = c.keys[:0], c.vals[:0], c.ents[:0], true
+	for i := range c.slabs {
+		c.slabs[i] = c.slabs[i][:0]
+	}
+	c.slab, c.bytes, c.ents, c.sorted = 0, 0, c.ents[:0], true
 }
 
 // order sorts the rows by key; of rows with equal keys (same key and ts) the last one added wins,
@@ -69,10 +97,10 @@ func (c *bulkChunk) order() {
 		return
 	}
 	// Compare 8 bytes at a time as integers from where the keys start to differ.
-	first := c.key(c.ents[0])
+	first := c.ents[0].key
 	lcp := len(first)
 	for _, e := range c.ents[1:] {
-		k := c.key(e)
+		k := e.key
 		n := min(lcp, len(k))
 		i := 0
 		for i < n && k[i] == first[i] {
@@ -82,22 +110,22 @@ func (c *bulkChunk) order() {
 	}
 	for i := range c.ents {
 		var p [8]byte
-		copy(p[:], c.key(c.ents[i])[lcp:])
+		copy(p[:], c.ents[i].key[lcp:])
 		c.ents[i].pfx = binary.BigEndian.Uint64(p[:])
 	}
-	// Offsets grow with insertion, so the tie-break on k makes the order stable.
+	// The tie-break on seq makes the order stable.
 	slices.SortFunc(c.ents, func(a, b bulkEnt) int {
 		if a.pfx != b.pfx {
 			return cmp.Compare(a.pfx, b.pfx)
 		}
-		if r := bytes.Compare(c.key(a)[lcp:], c.key(b)[lcp:]); r != 0 {
+		if r := bytes.Compare(a.key[lcp:], b.key[lcp:]); r != 0 {
 			return r
 		}
-		return cmp.Compare(a.k, b.k)
+		return cmp.Compare(a.seq, b.seq)
 	})
 	out := c.ents[:0]
 	for _, e := range c.ents {
-		if n := len(out); n > 0 && bytes.Equal(c.key(out[n-1]), c.key(e)) {
+		if n := len(out); n > 0 && bytes.Equal(out[n-1].key, e.key) {
 			out[n-1] = e
 			continue
 		}
@@ -127,7 +155,7 @@ func (s *embedded) ingestChunk(ctx context.Context, c *bulkChunk, g uint64, n in
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[p] = s.writeSST(paths[p], c, ents)
+			errs[p] = s.writeSST(paths[p], ents)
 		}()
 	}
 	wg.Wait()
@@ -137,15 +165,15 @@ func (s *embedded) ingestChunk(ctx context.Context, c *bulkChunk, g uint64, n in
 	return s.whileOpen(func() error { return s.db.Ingest(ctx, paths) })
 }
 
-// writeSST writes ents (sorted, distinct keys) of c as an SSTable at path.
-func (s *embedded) writeSST(path string, c *bulkChunk, ents []bulkEnt) error {
+// writeSST writes ents (sorted, distinct keys) as an SSTable at path.
+func (s *embedded) writeSST(path string, ents []bulkEnt) error {
 	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
 	if err != nil {
 		return err
 	}
 	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), s.opts.MakeWriterOptions(0, s.db.TableFormat()))
 	for _, e := range ents {
-		if err := w.Set(c.key(e), c.vals[e.v:e.v+e.vn]); err != nil {
+		if err := w.Set(e.key, e.val); err != nil {
 			w.Close()
 			return err
 		}
