@@ -134,8 +134,12 @@ func (p *gbPlan) scanRange(src *api.Source, S, E string) (string, string) {
 	return start, end
 }
 
-// scanAll reads every source over query range [S, E] and unions them by column name.
-func (p *gbPlan) scanAll(w *warehouse.Warehouse, S, E string) (*scanned, error) {
+// scanAll reads every source over query range [S, E] and unions them by column name. With
+// foldBefore other than noFold (no query or window of the caller reaches before it), events older
+// than it are folded into per-key IRs where canFold allows (history.go).
+func (p *gbPlan) scanAll(w *warehouse.Warehouse, S, E string, foldBefore int64) (*scanned, error) {
+	folding := foldBefore != noFold && p.canFold()
+	var hist *history
 	var out *scanned
 	cols := p.aggCols
 	if p.gb.Aggregations == nil {
@@ -155,7 +159,14 @@ func (p *gbPlan) scanAll(w *warehouse.Warehouse, S, E string) (*scanned, error) 
 			}
 			start, end = last, last
 		}
-		s, err := scan(w, sourceQuery{src: src, order: p.order, keys: p.keys, accuracy: p.accuracy, start: start, end: end, columns: cols, noDs: !p.entities && p.gb.Aggregations != nil})
+		sq := sourceQuery{src: src, order: p.order, keys: p.keys, accuracy: p.accuracy, start: start, end: end, columns: cols, noDs: !p.entities && p.gb.Aggregations != nil}
+		var s *scanned
+		var err error
+		if folding {
+			s, err = p.scanFolding(w, sq, foldBefore, &hist)
+		} else {
+			s, err = scan(w, sq)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("GroupBy %s: sources[%d]: %w", p.name, i, err)
 		}
@@ -169,6 +180,7 @@ func (p *gbPlan) scanAll(w *warehouse.Warehouse, S, E string) (*scanned, error) 
 		}
 		out.batch = b
 	}
+	out.hist = hist
 	return out, nil
 }
 
@@ -267,7 +279,29 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query) (*types.Batch, error) 
 		qKey[i] = groups.find(q.key)
 	}
 	nKeys := groups.count()
-	qOff, qByKey := groupByID(qKey, nKeys)
+	// Keys whose old events were all folded into history have no rows; they get ids after the
+	// groups'.
+	var histOnly []string
+	if h := data.hist; h != nil {
+		ids := map[string]int32{}
+		for i, q := range queries {
+			if qKey[i] >= 0 {
+				continue
+			}
+			if _, ok := h.ids[q.key]; !ok {
+				continue
+			}
+			id, seen := ids[q.key]
+			if !seen {
+				id = int32(nKeys + len(histOnly))
+				ids[q.key] = id
+				histOnly = append(histOnly, q.key)
+			}
+			qKey[i] = id
+		}
+	}
+	allKeys := nKeys + len(histOnly)
+	qOff, qByKey := groupByID(qKey, allKeys)
 	res := aggregate.ResolutionFor(p.accuracy)
 	if p.entities {
 		res = aggregate.ResolutionFor(api.Accuracy_SNAPSHOT)
@@ -295,12 +329,15 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query) (*types.Batch, error) 
 				return
 			}
 			c := &computer{p: p, st: st, data: data, tsCol: tsCol, queries: queries, out: types.NewBatch(agg.OutputSchema(), 0)}
-			for id := wi; id < nKeys; id += workers {
+			for id := wi; id < allKeys; id += workers {
 				qs := qByKey[qOff[id]:qOff[id+1]]
 				if len(qs) == 0 {
 					continue
 				}
-				rows := groups.rows(int32(id))
+				var rows []int32
+				if id < nKeys {
+					rows = groups.rows(int32(id))
+				}
 				if p.entities {
 					if err := c.entityKey(dsCol, rows, qs); err != nil {
 						results[wi].err = err
@@ -308,7 +345,7 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query) (*types.Batch, error) 
 					}
 					continue
 				}
-				if err := c.run(rows, qs, 0); err != nil {
+				if err := c.run(rows, qs, 0, data.hist.prior(queries[qs[0]].key)); err != nil {
 					results[wi].err = err
 					return
 				}
@@ -414,7 +451,7 @@ func (c *computer) entityKey(dsCol *types.Column, rows, qs []int32) error {
 				same = append(same, qj)
 			}
 		}
-		if err := c.run(c.sub, same, midMillis(d)+dayMillis-1); err != nil {
+		if err := c.run(c.sub, same, midMillis(d)+dayMillis-1, nil); err != nil {
 			return err
 		}
 	}
@@ -422,8 +459,8 @@ func (c *computer) entityKey(dsCol *types.Column, rows, qs []int32) error {
 }
 
 // run computes one key's values at its queries' times. rows are in scan order; noTs is the event
-// time of rows when the source has no time column.
-func (c *computer) run(rows, qs []int32, noTs int64) error {
+// time of rows when the source has no time column; prior is the key's folded history (or nil).
+func (c *computer) run(rows, qs []int32, noTs int64, prior []aggregate.State) error {
 	// Events sorted by ts, stable so that equal times keep scan order (spec §15.2).
 	c.evRows = append(c.evRows[:0], rows...)
 	c.evTs = c.evTs[:0]
@@ -448,7 +485,7 @@ func (c *computer) run(rows, qs []int32, noTs int64) error {
 		}
 	}
 	base := int32(c.out.Len())
-	if err := c.st.Compute(aggregate.Events{Batch: c.data.batch, Rows: c.evRows, Ts: c.evTs}, c.times, c.out); err != nil {
+	if err := c.st.Compute(aggregate.Events{Batch: c.data.batch, Rows: c.evRows, Ts: c.evTs, Prior: prior}, c.times, c.out); err != nil {
 		return fmt.Errorf("GroupBy %s: %w", c.p.name, err)
 	}
 	// One output row per distinct time, in order; equal times share a row.

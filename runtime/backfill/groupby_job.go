@@ -71,7 +71,8 @@ func RunGroupBy(ctx context.Context, w *warehouse.Warehouse, gb *api.GroupBy, or
 
 // snapshotChunk computes the rows of partitions [start, end]: keys, features, ds.
 func (p *gbPlan) snapshotChunk(w *warehouse.Warehouse, start, end string) (*types.Batch, error) {
-	data, err := p.scanAll(w, start, end)
+	// Queries are at the end of each day of [start, end] (spec §4.3).
+	data, err := p.scanAll(w, start, end, p.foldCutoff(midMillis(start)+dayMillis))
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +104,23 @@ func (p *gbPlan) snapshotChunk(w *warehouse.Warehouse, start, end string) (*type
 				keyDays[k] = map[string]bool{}
 			}
 			keyDays[k][dsCol.Strs[i]] = true
+		}
+	}
+	// Keys whose events were all folded into history have no row in data: their key values come
+	// from the history, at rows after data's.
+	if h := data.hist; h != nil {
+		base := int32(data.batch.Len())
+		for k, id := range h.ids {
+			if _, seen := firstRow[k]; !seen {
+				firstRow[k] = base + id
+				keys = append(keys, k)
+			}
+		}
+		for i := range keyCols {
+			keyCols[i] = types.Concat(types.Schema{h.keys.Schema[i]}, []*types.Batch{
+				{Schema: types.Schema{h.keys.Schema[i]}, Cols: []*types.Column{keyCols[i]}},
+				{Schema: types.Schema{h.keys.Schema[i]}, Cols: []*types.Column{h.keys.Cols[i]}},
+			}).Cols[0]
 		}
 	}
 	sort.Strings(keys)

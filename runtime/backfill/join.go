@@ -666,7 +666,15 @@ func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.
 		}
 		return takeBatch(vals, queryRows(n, rowOfQuery)), nil
 	}
-	data, err := pp.gb.scanAll(w, minDay, maxDay)
+	foldBefore := int64(noFold)
+	if len(queries) > 0 {
+		minQ := queries[0].q
+		for _, q := range queries {
+			minQ = min(minQ, q.q)
+		}
+		foldBefore = pp.gb.foldCutoff(minQ)
+	}
+	data, err := pp.gb.scanAll(w, minDay, maxDay, foldBefore)
 	if err != nil {
 		return nil, fmt.Errorf("join %s: %w", p.name, err)
 	}

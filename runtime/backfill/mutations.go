@@ -58,7 +58,7 @@ func (p *gbPlan) mutationValuesAt(w *warehouse.Warehouse, queries []query, minDa
 	if p.gb.Aggregations == nil {
 		return nil, fmt.Errorf("GroupBy %s: a TEMPORAL entity GroupBy with mutations needs aggregations (Chronon computes it with SawtoothMutationAggregator only); set accuracy SNAPSHOT to join snapshot rows as they are", p.name)
 	}
-	snap, err := p.scanAll(w, addDays(minDay, -1), addDays(maxDay, -1))
+	snap, err := p.scanAll(w, addDays(minDay, -1), addDays(maxDay, -1), noFold)
 	if err != nil {
 		return nil, err
 	}

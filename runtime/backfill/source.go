@@ -81,6 +81,7 @@ func joinSourceIsEvents(js *api.JoinSource) bool {
 type scanned struct {
 	batch *types.Batch
 	hasTs bool
+	hist  *history // folded old events (nil: none)
 }
 
 // preparedScan is a source query compiled against its table's schema.
