@@ -480,19 +480,23 @@ func (up *Upload) Store(ctx context.Context, w *warehouse.Warehouse, store kv.St
 func (up *Upload) TableBatch() *types.Batch {
 	n := len(up.Rows) + 1
 	b := types.NewBatch(UploadSchema, n)
+	// What Column.Append does, without boxing every value into an interface.
 	str := func(c *types.Column, s string) {
 		if s == "" {
 			c.AppendNull()
-		} else {
-			c.Append(s)
+			return
 		}
+		if c.Nulls != nil {
+			c.Nulls = append(c.Nulls, false)
+		}
+		c.Strs = append(c.Strs, s)
 	}
 	for _, r := range up.Rows {
-		b.Cols[0].Append(r.Key)
-		b.Cols[1].Append(r.Value)
+		b.Cols[0].Bytes = append(b.Cols[0].Bytes, r.Key)
+		b.Cols[1].Bytes = append(b.Cols[1].Bytes, r.Value)
 		str(b.Cols[2], r.KeyJSON)
 		str(b.Cols[3], r.ValueJSON)
-		b.Cols[4].Append(up.EndDate)
+		str(b.Cols[4], up.EndDate)
 	}
 	b.Cols[0].Append([]byte(online.GroupByServingInfoKey))
 	b.Cols[1].Append(up.InfoJSON)
