@@ -3,7 +3,9 @@ package backfill
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/chronon-go/chronon/runtime/aggregate"
 	"github.com/chronon-go/chronon/runtime/types"
@@ -20,8 +22,9 @@ import (
 // noFold disables folding (scanAll's foldBefore).
 const noFold = math.MinInt64
 
-// foldPartitions is how many partitions are read at once while folding history.
-const foldPartitions = 7
+// foldPartitions is how many partitions are read at once while folding history: fewer, larger
+// reads mean fewer history lookups and state visits per key, at a bounded memory cost.
+const foldPartitions = 30
 
 // history is what folding keeps of old events.
 type history struct {
@@ -150,46 +153,88 @@ func (p *gbPlan) newHistory(schema types.Schema) (*history, error) {
 	return h, nil
 }
 
-// fold folds b's rows with ts before cut and returns the indices of the rows it did not fold.
+// fold folds b's rows with ts before cut and returns the indices of the rows it did not fold. Rows
+// are grouped by key first (one history lookup per key, not per row), then keys are folded in
+// parallel, each in scan order.
 func (h *history) fold(p *gbPlan, b *types.Batch, cut int64) ([]int32, error) {
-	agg, err := aggregate.New(p.gb.Aggregations, b.Schema)
-	if err != nil {
-		return nil, fmt.Errorf("GroupBy %s: %w", p.name, err)
-	}
-	st, err := aggregate.NewSawtooth(agg, aggregate.ResolutionFor(p.accuracy)) // Fold ignores hops, but windows must validate
-	if err != nil {
-		return nil, fmt.Errorf("GroupBy %s: %w", p.name, err)
-	}
 	keyCols := make([]*types.Column, len(p.keys))
 	for i, k := range p.keys {
 		keyCols[i] = b.Col(k)
 	}
 	tsCol := b.Col("ts")
-	var buf strings.Builder
+	tsOf := func(i int32) int64 {
+		if tsCol == nil || tsCol.IsNull(int(i)) {
+			return -1 << 62 // null time: before every query, like computer.run
+		}
+		return tsCol.Ints[i]
+	}
 	var keep []int32
 	for i := 0; i < b.Len(); i++ {
-		ts := int64(-1 << 62) // null time: before every query, like computer.run
-		if tsCol != nil && !tsCol.IsNull(i) {
-			ts = tsCol.Ints[i]
-		}
-		if ts >= cut {
+		if tsOf(int32(i)) >= cut {
 			keep = append(keep, int32(i))
-			continue
 		}
-		k, ok := keyOf(keyCols, i, &buf)
-		if !ok {
-			continue // a null key is never queried
-		}
+	}
+	groups := newKeyGroups(keyCols, b.Len()) // rows with a null key are in no group: never queried
+	ids := make([]int32, groups.count())
+	var buf strings.Builder
+	for g := range ids {
+		rows := groups.rows(int32(g))
+		k, _ := keyOf(keyCols, int(rows[0]), &buf)
 		id, seen := h.ids[k]
 		if !seen {
 			id = int32(len(h.priors))
 			h.ids[k] = id
 			h.priors = append(h.priors, nil)
 			for j, c := range keyCols {
-				h.keys.Cols[j].Append(c.Value(i))
+				h.keys.Cols[j].Append(c.Value(int(rows[0])))
 			}
 		}
-		h.priors[id] = st.Fold(h.priors[id], b, i, ts)
+		ids[g] = id
 	}
-	return keep, st.Aggregator().Err()
+	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for wi := 0; wi < workers; wi++ {
+		wg.Add(1)
+		go func(wi int) {
+			defer wg.Done()
+			agg, err := aggregate.New(p.gb.Aggregations, b.Schema)
+			if err != nil {
+				errs[wi] = fmt.Errorf("GroupBy %s: %w", p.name, err)
+				return
+			}
+			// Fold ignores hops, but the windows must validate against the resolution.
+			st, err := aggregate.NewSawtooth(agg, aggregate.ResolutionFor(p.accuracy))
+			if err != nil {
+				errs[wi] = fmt.Errorf("GroupBy %s: %w", p.name, err)
+				return
+			}
+			var rows []int32
+			var times []int64
+			for g := wi; g < len(ids); g += workers {
+				// In time order (stable, so ties keep scan order) as computer.run feeds events:
+				// LAST_K-like states then append instead of inserting.
+				rows, times = rows[:0], times[:0]
+				for _, r := range groups.rows(int32(g)) {
+					if ts := tsOf(r); ts < cut {
+						rows, times = append(rows, r), append(times, ts)
+					}
+				}
+				sortByTs(rows, times)
+				prior := h.priors[ids[g]]
+				for i, r := range rows {
+					prior = st.Fold(prior, b, int(r), times[i])
+				}
+				h.priors[ids[g]] = prior
+			}
+			errs[wi] = agg.Err()
+		}(wi)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return keep, nil
 }
