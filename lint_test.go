@@ -12,13 +12,15 @@ import (
 )
 
 // Imports flow downward (DESIGN.md): runtime/ never imports starlark_api/ or compiler/, and
-// thrift/ and starlark_api/ never import compiler/ or runtime/.
+// thrift/ and starlark_api/ never import compiler/ or runtime/; internal/ holds leaves shared by all
+// layers and imports none of them.
 func TestImportRules(t *testing.T) {
 	const mod = "github.com/chronon-go/chronon/"
 	forbidden := map[string][]string{
 		"runtime/":      {mod + "starlark_api", mod + "compiler"},
 		"thrift/":       {mod + "starlark_api", mod + "compiler", mod + "runtime"},
 		"starlark_api/": {mod + "compiler", mod + "runtime"},
+		"internal/":     {mod + "starlark_api", mod + "compiler", mod + "runtime", mod + "thrift"},
 	}
 	err := filepath.WalkDir(".", func(p string, d os.DirEntry, err error) error {
 		if err != nil {

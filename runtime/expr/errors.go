@@ -2,6 +2,7 @@ package expr
 
 import (
 	"fmt"
+	textdist "github.com/chronon-go/chronon/internal/suggest"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -52,7 +53,7 @@ func suggest(name string, candidates []string) string {
 	sorted := append([]string(nil), candidates...)
 	sort.Strings(sorted) // deterministic tie-breaking
 	for _, c := range sorted {
-		d := levenshtein(lname, strings.ToLower(c))
+		d := textdist.Distance(lname, strings.ToLower(c))
 		if d < bestD {
 			best, bestD = c, d
 		}
@@ -62,30 +63,4 @@ func suggest(name string, candidates []string) string {
 		return best
 	}
 	return ""
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			// A transposition counts as one edit: "usre" is one typo away from "user".
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }

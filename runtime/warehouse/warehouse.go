@@ -11,6 +11,7 @@ package warehouse
 import (
 	"errors"
 	"fmt"
+	"github.com/chronon-go/chronon/internal/suggest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -197,7 +198,7 @@ func Suggest(name string, candidates []string) []string {
 	var hits []scored
 	limit := max(2, len(name)/3)
 	for _, c := range candidates {
-		d := editDistance(strings.ToLower(name), strings.ToLower(c))
+		d := suggest.Distance(strings.ToLower(name), strings.ToLower(c))
 		_, cshort, _ := strings.Cut(c, ".")
 		if d <= limit || qualified && cshort == short {
 			hits = append(hits, scored{c, d})
@@ -209,26 +210,6 @@ func Suggest(name string, candidates []string) []string {
 		out = append(out, hits[i].s)
 	}
 	return out
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // DropTable removes a table and its data.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chronon-go/chronon/internal/suggest"
 	"io"
 	"os"
 	"reflect"
@@ -306,29 +307,9 @@ func enumByName(t reflect.Type, name string) (int64, bool) {
 func closest(name string, fs []field) string {
 	best, bestD := "", 3
 	for _, f := range fs {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(f.name)); d < bestD {
+		if d := suggest.Distance(strings.ToLower(name), strings.ToLower(f.name)); d < bestD {
 			best, bestD = f.name, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
