@@ -11,7 +11,7 @@ func TestDistance(t *testing.T) {
 		{"user", "user", 0},
 		{"", "abc", 3},
 		{"abc", "", 3},
-		{"usre", "user", 1},   // transposition
+		{"usre", "user", 1},    // transposition
 		{"events", "event", 1}, // deletion
 		{"kitten", "sitting", 3},
 		{"ca", "abc", 3}, // OSA: no edit of a transposed pair
