@@ -70,6 +70,7 @@ func commands() []*cli.Command {
 		cmds.Run(),
 		cmds.Gen(),
 		cmds.Serve(),
+		cmds.Quickstart(compileCommand()),
 	}
 }
 
