@@ -54,7 +54,7 @@ func tutorialRoot(t *testing.T) string {
 
 // runQuickstartCmd runs `chronon quickstart` in root with a stand-in compile command (runtime/
 // cannot import the compiler; main.go passes the real one).
-func runQuickstartCmd(t *testing.T, root string) (string, string) {
+func runQuickstartCmd(t *testing.T, root string, flags ...string) (string, string) {
 	t.Helper()
 	compiled := false
 	compile := &cli.Command{
@@ -78,7 +78,7 @@ func runQuickstartCmd(t *testing.T, root string) (string, string) {
 		ErrWriter:      &errOut,
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
-	if err := app.Run([]string{"chronon", "quickstart"}); err != nil {
+	if err := app.Run(append([]string{"chronon", "quickstart"}, flags...)); err != nil {
 		t.Fatalf("chronon quickstart: %v\n%s\n%s", err, out.String(), errOut.String())
 	}
 	if !compiled {
