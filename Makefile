@@ -18,15 +18,8 @@ test: ## run every test (what CI runs)
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
-quickstart: build ## compile, import, backfill the training set, upload, and fetch user 5 (embedded defaults)
-	./$(BIN) compile
-	for t in purchases returns users checkouts; do ./$(BIN) import --table data.$$t data/quickstart/$$t.csv || exit 1; done
-	./$(BIN) run --mode backfill --conf production/joins/quickstart/training_set.v1 --ds 2023-11-30
-	./$(BIN) sql --format table "SELECT user_id, ts, quickstart_purchases_v1_purchase_price_sum_30d, quickstart_returns_v1_refund_amt_sum_30d, quickstart_users_v1_email_verified, ds FROM default.quickstart_training_set_v1 ORDER BY user_id, ts LIMIT 5"
-	./$(BIN) run --mode upload --conf production/group_bys/quickstart/purchases.v1 --ds 2023-12-01
-	./$(BIN) run --mode upload --conf production/group_bys/quickstart/returns.v1 --ds 2023-12-01
-	./$(BIN) run --mode metadata-upload --conf production/joins/quickstart/training_set.v2
-	./$(BIN) run --mode fetch --type join --name quickstart/training_set.v2 -k '{"user_id":"5"}' --at-millis 1701478800000
+quickstart: build ## run the tutorial end to end on embedded defaults: compile, import, backfill, upload, fetch, log-flattener, consistency
+	./$(BIN) quickstart
 
 bench: ## run the benchmarks once each on 10M-row synthetic tables (compile, import, expressions, aggregation, ...)
 	CHRONON_BENCH_ROWS=10000000 $(GO) test -run '^$$' -bench . -benchtime 1x -benchmem -timeout 60m ./...
