@@ -1,6 +1,7 @@
 package online
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -48,6 +49,11 @@ type Fetcher struct {
 	// Now is the query time of requests without AtMillis (default: the wall clock).
 	Now func() int64
 
+	// ConfTTL is how long a join conf read from the store is served before it is read again, so
+	// that a metadata-upload reaches running services (default DefaultConfTTL; <= 0: never reread).
+	// GroupBy serving infos need no TTL: a batch version newer than the cached one triggers a reload.
+	ConfTTL time.Duration
+
 	mu    sync.Mutex
 	gbs   map[string]*gbServing // by batch dataset
 	joins map[string]*joinServing
@@ -55,9 +61,12 @@ type Fetcher struct {
 	logger *FetchLogger // sampled join fetches are logged here (logging.go); nil: none
 }
 
+// DefaultConfTTL is Fetcher.ConfTTL's default.
+const DefaultConfTTL = time.Minute
+
 // NewFetcher returns a fetcher reading from store.
 func NewFetcher(store kv.Store) *Fetcher {
-	return &Fetcher{store: store, Now: func() int64 { return time.Now().UnixMilli() },
+	return &Fetcher{store: store, Now: func() int64 { return time.Now().UnixMilli() }, ConfTTL: DefaultConfTTL,
 		gbs: map[string]*gbServing{}, joins: map[string]*joinServing{}}
 }
 
@@ -526,8 +535,10 @@ func (g *gbServing) streamEvents(vs []kv.TimedValue) (aggregate.Events, error) {
 
 // joinServing is a join conf with its parts resolved.
 type joinServing struct {
-	join  *api.Join
-	parts []joinPart
+	join   *api.Join
+	parts  []joinPart
+	raw    []byte    // the stored conf
+	loaded time.Time // when the conf was read from the store (ConfTTL)
 
 	mu      sync.Mutex
 	derived *deriver
@@ -581,7 +592,7 @@ func (f *Fetcher) joinConfs(ctx context.Context, names []string) (map[string]*jo
 		if _, done := out[k]; done {
 			continue
 		}
-		if js, ok := f.joins[k]; ok {
+		if js, ok := f.joins[k]; ok && (f.ConfTTL <= 0 || time.Since(js.loaded) < f.ConfTTL) {
 			out[k] = js
 		} else if _, seen := errs[k]; !seen {
 			errs[k] = nil
@@ -621,6 +632,10 @@ func (f *Fetcher) joinConfs(ctx context.Context, names []string) (map[string]*jo
 				continue
 			}
 			js := newJoinServing(j)
+			if prev, ok := f.joins[k]; ok && bytes.Equal(prev.raw, v.Bytes) {
+				js = prev // unchanged: keep the compiled derivations and logging codec
+			}
+			js.raw, js.loaded = v.Bytes, time.Now()
 			f.joins[k] = js
 			out[k] = js
 		}

@@ -630,3 +630,57 @@ func TestFetchConcurrentValues(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestFetchJoinConfRefresh: a join conf re-uploaded by metadata-upload reaches a running fetcher after
+// ConfTTL; with ConfTTL <= 0 the first conf read is kept.
+func TestFetchJoinConfRefresh(t *testing.T) {
+	fx := newFetchFixture(t, 3, 9)
+	ctx := context.Background()
+	req := []Request{{Name: "quickstart/renamed.v1", Keys: map[string]any{"user_id": "1", "buyer": "1"}}}
+	keep, refresh := NewFetcher(fx.store), NewFetcher(fx.store)
+	keep.ConfTTL, refresh.ConfTTL = 0, time.Nanosecond
+	for _, f := range []*Fetcher{keep, refresh} {
+		resp, err := f.FetchJoins(ctx, req)
+		if err != nil || resp[0].Err != nil {
+			t.Fatal(err, resp[0].Err)
+		}
+		if _, ok := resp[0].Values["uid"]; !ok {
+			t.Fatalf("before the re-upload: %v", resp[0].Values)
+		}
+	}
+	// Re-upload the conf with the derivation renamed.
+	got, err := fx.store.MultiGet(ctx, []kv.GetRequest{{Dataset: MetadataDataset, Key: []byte("joins/quickstart/renamed.v1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := got[0].Latest()
+	j := api.NewJoin()
+	if _, err := conf.Unmarshal(v.Bytes, j); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range j.Derivations {
+		if d.GetName() == "uid" {
+			n := "uid_v2"
+			d.Name = &n
+		}
+	}
+	b, err := conf.MarshalCompact(j, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.store.MultiPut(ctx, []kv.PutRequest{{Dataset: MetadataDataset, Key: []byte("joins/quickstart/renamed.v1"), Value: b, TsMillis: v.TsMillis + 1}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		f    *Fetcher
+		want string
+	}{{keep, "uid"}, {refresh, "uid_v2"}} {
+		resp, err := c.f.FetchJoins(ctx, req)
+		if err != nil || resp[0].Err != nil {
+			t.Fatal(err, resp[0].Err)
+		}
+		if _, ok := resp[0].Values[c.want]; !ok {
+			t.Errorf("ConfTTL %v: want feature %s, got %v", c.f.ConfTTL, c.want, resp[0].Values)
+		}
+	}
+}
