@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/chronon-go/chronon/runtime/aggregate"
 	"github.com/chronon-go/chronon/runtime/expr"
 	"github.com/chronon-go/chronon/runtime/types"
 	"github.com/chronon-go/chronon/runtime/warehouse"
@@ -399,17 +400,25 @@ func writeByDs(tx *warehouse.Txn, b *types.Batch) error {
 	const fileRows = 256 * 1024
 	type job struct {
 		ds   string
+		num  int // file number: files of a partition keep the rows' order
 		rows []int32
 	}
 	var jobs []job
 	for _, d := range days {
+		// Files of equal size, so the parallel encoders finish together (a 256k file and a
+		// 77k one leave a core idle at the end).
 		rows := rowsByDs[d]
-		for len(rows) > 0 {
-			n := min(len(rows), fileRows)
-			jobs = append(jobs, job{d, rows[:n]})
-			rows = rows[n:]
+		files := (len(rows) + fileRows - 1) / fileRows
+		first, err := tx.ReserveFiles([]string{d}, files)
+		if err != nil {
+			return err
+		}
+		for f := 0; f < files; f++ {
+			jobs = append(jobs, job{d, first + f, rows[f*len(rows)/files : (f+1)*len(rows)/files]})
 		}
 	}
+	// Largest first: the last jobs to start are the short ones.
+	sort.SliceStable(jobs, func(a, b int) bool { return len(jobs[a].rows) > len(jobs[b].rows) })
 	errs := make([]error, len(jobs))
 	var next int32
 	var mu sync.Mutex
@@ -426,7 +435,7 @@ func writeByDs(tx *warehouse.Txn, b *types.Batch) error {
 				if j >= len(jobs) {
 					return
 				}
-				errs[j] = tx.WriteFile([]string{jobs[j].ds}, takeBatch(data, jobs[j].rows))
+				errs[j] = tx.WriteFileNumbered([]string{jobs[j].ds}, jobs[j].num, takeBatch(data, jobs[j].rows))
 			}
 		}()
 	}
@@ -608,6 +617,27 @@ func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.
 	dsCol := lb.Col(warehouse.PartitionColumn)
 	tsCol := lb.Col("ts")
 	var buf strings.Builder
+	// Day strings are formatted once per day, not once per row (a million rows per chunk).
+	days := map[int64]string{}
+	day := func(ts int64) string {
+		n := aggregate.Floor(ts, dayMillis)
+		d, ok := days[n]
+		if !ok {
+			d = dayOf(ts)
+			days[n] = d
+		}
+		return d
+	}
+	prevDays := map[string]string{}
+	mids := map[string]int64{}
+	dayBefore := func(d string) string {
+		p, ok := prevDays[d]
+		if !ok {
+			p = addDays(d, -1)
+			prevDays[d] = p
+		}
+		return p
+	}
 	// Query per left row; rows with a null key get none.
 	queries := make([]query, 0, n)
 	rowOfQuery := make([]int32, 0, n)
@@ -626,18 +656,23 @@ func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.
 			if tsCol.IsNull(i) {
 				continue
 			}
-			q = query{key: k, q: tsCol.Ints[i], ds: dayOf(tsCol.Ints[i])}
+			q = query{key: k, q: tsCol.Ints[i], ds: day(tsCol.Ints[i])}
 		case leftEvents:
 			// Snapshot as of midnight starting the row's day: right partition day(ts) - 1 (spec §4.4).
 			if tsCol.IsNull(i) {
 				continue
 			}
-			d := dayOf(tsCol.Ints[i])
-			q = query{key: k, q: midMillis(d), ds: addDays(d, -1)}
+			d := day(tsCol.Ints[i])
+			q = query{key: k, q: aggregate.Floor(tsCol.Ints[i], dayMillis), ds: dayBefore(d)}
 		default:
 			// Entities left: the value at the end of the left row's ds.
 			d := dsCol.Strs[i]
-			q = query{key: k, q: midMillis(d) + dayMillis, ds: d}
+			mid, ok := mids[d]
+			if !ok {
+				mid = midMillis(d)
+				mids[d] = mid
+			}
+			q = query{key: k, q: mid + dayMillis, ds: d}
 		}
 		if minDay == "" || q.ds < minDay {
 			minDay = q.ds

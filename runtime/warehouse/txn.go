@@ -139,6 +139,33 @@ func (tx *Txn) Write(vals []string, b *types.Batch) error {
 // WriteFile writes b as one new file of the partition with the given values. Unlike Write it is safe
 // for concurrent use, so large outputs can be encoded on every core.
 func (tx *Txn) WriteFile(vals []string, b *types.Batch) error {
+	first, err := tx.ReserveFiles(vals, 1)
+	if err != nil {
+		return err
+	}
+	return tx.WriteFileNumbered(vals, first, b)
+}
+
+// ReserveFiles reserves n consecutive file numbers in partition vals and returns the first. Readers
+// read a partition's files in number order, so concurrent writers that number their files keep the
+// rows in a deterministic order (WriteFileNumbered).
+func (tx *Txn) ReserveFiles(vals []string, n int) (int, error) {
+	if tx.done {
+		return 0, errors.New("warehouse: write after commit or abort")
+	}
+	p, err := tx.partition(vals)
+	if err != nil {
+		return 0, err
+	}
+	tx.mu.Lock()
+	first := p.files
+	p.files += n
+	tx.mu.Unlock()
+	return first, nil
+}
+
+// WriteFileNumbered is WriteFile with a file number from ReserveFiles.
+func (tx *Txn) WriteFileNumbered(vals []string, num int, b *types.Batch) error {
 	if tx.done {
 		return errors.New("warehouse: write after commit or abort")
 	}
@@ -146,10 +173,7 @@ func (tx *Txn) WriteFile(vals []string, b *types.Batch) error {
 	if err != nil {
 		return err
 	}
-	tx.mu.Lock()
-	name := fmt.Sprintf("part-%05d-%s.snappy.parquet", p.files, filepath.Base(tx.staging))
-	p.files++
-	tx.mu.Unlock()
+	name := fmt.Sprintf("part-%05d-%s.snappy.parquet", num, filepath.Base(tx.staging))
 	fw, err := newFileWriter(filepath.Join(p.dir, name), tx.spec.Schema)
 	if err != nil {
 		return err
