@@ -6,7 +6,6 @@ import (
 	"io"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -564,26 +563,34 @@ func sortQueries(qs []int32, queries []query) {
 // snapshotRows answers entity queries without aggregations: the key's row in partition q.ds (the
 // last one in scan order when a snapshot repeats a key).
 func (p *gbPlan) snapshotRows(data *scanned, feats types.Schema, queries []query) *types.Batch {
-	keyCols := make([]*types.Column, len(p.keys))
-	for i, k := range p.keys {
-		keyCols[i] = data.batch.Col(k)
+	// Rows grouped by (key, ds) with the hash grouping of keys.go; a query finds its group by the
+	// same encoding keyOf gives those columns: the key, a zero byte, the partition.
+	cols := make([]*types.Column, 0, len(p.keys)+1)
+	for _, k := range p.keys {
+		cols = append(cols, data.batch.Col(k))
 	}
-	dsCol := data.batch.Col(warehouse.PartitionColumn)
-	var buf strings.Builder
-	rowOf := map[string]int32{}
-	for i := 0; i < data.batch.Len(); i++ {
-		if k, ok := keyOf(keyCols, i, &buf); ok {
-			rowOf[dsCol.Strs[i]+"\x01"+k] = int32(i)
-		}
-	}
+	cols = append(cols, data.batch.Col(warehouse.PartitionColumn))
+	groups := newKeyGroups(cols, data.batch.Len())
 	idx := make([]int32, len(queries))
-	for i, q := range queries {
-		r, ok := rowOf[q.ds+"\x01"+q.key]
-		if !ok {
-			r = -1
-		}
-		idx[i] = r
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			var buf []byte
+			for i := w * len(queries) / workers; i < (w+1)*len(queries)/workers; i++ {
+				q := queries[i]
+				buf = append(append(append(buf[:0], q.key...), 0), q.ds...)
+				idx[i] = -1
+				if id := groups.find(string(buf)); id >= 0 {
+					rows := groups.rows(id)
+					idx[i] = rows[len(rows)-1] // the last in scan order when a snapshot repeats a key
+				}
+			}
+		}(w)
 	}
+	wg.Wait()
 	sel := &types.Batch{Schema: feats}
 	for _, f := range feats {
 		sel.Cols = append(sel.Cols, data.batch.Col(f.Name))
