@@ -1,6 +1,7 @@
 package backfill
 
 import (
+	"cmp"
 	"hash/maphash"
 	"runtime"
 	"slices"
@@ -82,13 +83,14 @@ func newKeyGroups(cols []*types.Column, n int) *keyGroups {
 		}
 	}
 	rows = nil
-	// Sort each bucket by (h1, h2, row) in parallel.
+	// Order each bucket by (h1, h2), rows of a key in row order, in parallel.
 	var bi int32
 	var mu sync.Mutex
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var sc bucketScratch
 			for {
 				mu.Lock()
 				b := bi
@@ -97,15 +99,7 @@ func newKeyGroups(cols []*types.Column, n int) *keyGroups {
 				if b >= 1<<bucketBits {
 					return
 				}
-				slices.SortFunc(sorted[starts[b]:starts[b+1]], func(x, y hashedRow) int {
-					switch {
-					case x.h1 != y.h1:
-						return cmpU64(x.h1, y.h1)
-					case x.h2 != y.h2:
-						return cmpU64(x.h2, y.h2)
-					}
-					return int(x.row - y.row)
-				})
+				sc.orderBucket(sorted[starts[b]:starts[b+1]])
 			}
 		}()
 	}
@@ -128,12 +122,82 @@ func newKeyGroups(cols []*types.Column, n int) *keyGroups {
 	return g
 }
 
-func cmpU64(a, b uint64) int {
-	if a < b {
-		return -1
-	}
-	return 1
+// bucketScratch holds one worker's buffers for orderBucket.
+type bucketScratch struct {
+	table []int32 // open addressing: group index + 1, 0 = empty
+	gid   []int32 // group of each row
+	grps  []bucketGroup
+	order []int32
+	tmp   []hashedRow
 }
+
+type bucketGroup struct {
+	h1, h2 uint64
+	n, off int32
+}
+
+// orderBucket orders seg (rows in row order) by (h1, h2) keeping row order within equal hashes. It
+// groups with a small hash table and sorts only the distinct keys, which is several times cheaper
+// than sorting every row when keys repeat (ten events per user is typical).
+func (sc *bucketScratch) orderBucket(seg []hashedRow) {
+	if len(seg) < 2 {
+		return
+	}
+	size := 1
+	for size < 2*len(seg) {
+		size <<= 1
+	}
+	mask := uint64(size - 1)
+	if cap(sc.table) < size {
+		sc.table = make([]int32, size)
+	}
+	table := sc.table[:size]
+	clear(table)
+	sc.gid = slices.Grow(sc.gid[:0], len(seg))[:len(seg)]
+	sc.grps = sc.grps[:0]
+	for i, r := range seg {
+		// The top bucketBits of h1 are the bucket; probe with its low bits.
+		slot := r.h1 & mask
+		for {
+			g := table[slot]
+			if g == 0 {
+				sc.grps = append(sc.grps, bucketGroup{h1: r.h1, h2: r.h2})
+				g = int32(len(sc.grps))
+				table[slot] = g
+			} else if x := &sc.grps[g-1]; x.h1 != r.h1 || x.h2 != r.h2 {
+				slot = (slot + 1) & mask
+				continue
+			}
+			sc.gid[i] = g - 1
+			sc.grps[g-1].n++
+			break
+		}
+	}
+	sc.order = slices.Grow(sc.order[:0], len(sc.grps))[:len(sc.grps)]
+	for i := range sc.order {
+		sc.order[i] = int32(i)
+	}
+	slices.SortFunc(sc.order, func(a, b int32) int {
+		x, y := &sc.grps[a], &sc.grps[b]
+		if x.h1 != y.h1 {
+			return cmpU64(x.h1, y.h1)
+		}
+		return cmpU64(x.h2, y.h2)
+	})
+	off := int32(0)
+	for _, g := range sc.order {
+		sc.grps[g].off = off
+		off += sc.grps[g].n
+	}
+	sc.tmp = append(sc.tmp[:0], seg...)
+	for i, r := range sc.tmp {
+		x := &sc.grps[sc.gid[i]]
+		seg[x.off] = r
+		x.off++
+	}
+}
+
+func cmpU64(a, b uint64) int { return cmp.Compare(a, b) }
 
 // count is the number of groups.
 func (g *keyGroups) count() int { return len(g.h1) }
