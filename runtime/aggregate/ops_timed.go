@@ -312,27 +312,23 @@ func (s *timedKState) result() any {
 
 // resultIn is result for int and float elements, built in arena.
 func (s *timedKState) resultIn(arena *types.ListArena) any {
-	n := len(s.es)
 	if s.cfg.fam == famInt {
-		vals := arena.Int64s(n)
-		for i, e := range s.es {
-			if s.cfg.last {
-				vals[n-1-i] = e.p.i
-			} else {
-				vals[i] = e.p.i
-			}
-		}
-		return arena.BoxInt64s(vals)
+		return arena.BoxInt64s(fillTimed(arena.Int64s(len(s.es)), s, func(p payload) int64 { return p.i }))
 	}
-	vals := arena.Float64s(n)
+	return arena.BoxFloat64s(fillTimed(arena.Float64s(len(s.es)), s, func(p payload) float64 { return p.f }))
+}
+
+// fillTimed writes the kept entries' values into vals in output order (LAST_K: most recent first).
+func fillTimed[T any](vals []T, s *timedKState, get func(payload) T) []T {
+	n := len(s.es)
 	for i, e := range s.es {
 		if s.cfg.last {
-			vals[n-1-i] = e.p.f
+			vals[n-1-i] = get(e.p)
 		} else {
-			vals[i] = e.p.f
+			vals[i] = get(e.p)
 		}
 	}
-	return arena.BoxFloat64s(vals)
+	return vals
 }
 
 func (s *timedKState) value() any {

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"sort"
 	"sync"
-	"sync/atomic"
 
 	"github.com/chronon-go/chronon/runtime/aggregate"
 	"github.com/chronon-go/chronon/runtime/types"
@@ -573,24 +572,19 @@ func (p *gbPlan) snapshotRows(data *scanned, feats types.Schema, queries []query
 	groups := newKeyGroups(cols, data.batch.Len())
 	idx := make([]int32, len(queries))
 	workers := runtime.GOMAXPROCS(0)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			var buf []byte
-			for i := w * len(queries) / workers; i < (w+1)*len(queries)/workers; i++ {
-				q := queries[i]
-				buf = append(append(append(buf[:0], q.key...), 0), q.ds...)
-				idx[i] = -1
-				if id := groups.find(string(buf)); id >= 0 {
-					rows := groups.rows(id)
-					idx[i] = rows[len(rows)-1] // the last in scan order when a snapshot repeats a key
-				}
+	_ = onWorkers(workers, func(w int) error {
+		var buf []byte
+		for i := w * len(queries) / workers; i < (w+1)*len(queries)/workers; i++ {
+			q := queries[i]
+			buf = append(append(append(buf[:0], q.key...), 0), q.ds...)
+			idx[i] = -1
+			if id := groups.find(string(buf)); id >= 0 {
+				rows := groups.rows(id)
+				idx[i] = rows[len(rows)-1] // the last in scan order when a snapshot repeats a key
 			}
-		}(w)
-	}
-	wg.Wait()
+		}
+		return nil
+	})
 	sel := &types.Batch{Schema: feats}
 	for _, f := range feats {
 		sel.Cols = append(sel.Cols, data.batch.Col(f.Name))
@@ -602,28 +596,4 @@ func takeBatch(b *types.Batch, idx []int32) *types.Batch {
 	out := &types.Batch{Schema: b.Schema, Cols: make([]*types.Column, len(b.Cols))}
 	parallelCols(len(b.Cols), len(idx), func(i int) { out.Cols[i] = b.Cols[i].Take(idx) })
 	return out
-}
-
-// parallelCols runs f for every column index, on all cores when there are enough rows to be worth
-// it: gathering a million-row chunk column by column is otherwise a serial stretch of a backfill.
-func parallelCols(nCols, nRows int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), nCols)
-	if nRows < 1<<15 || workers < 2 {
-		for i := 0; i < nCols; i++ {
-			f(i)
-		}
-		return
-	}
-	var next atomic.Int32
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < nCols; i = int(next.Add(1)) - 1 {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
 }

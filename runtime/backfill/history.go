@@ -5,7 +5,6 @@ import (
 	"math"
 	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/chronon-go/chronon/runtime/aggregate"
 	"github.com/chronon-go/chronon/runtime/types"
@@ -192,49 +191,38 @@ func (h *history) fold(p *gbPlan, b *types.Batch, cut int64) ([]int32, error) {
 		ids[g] = id
 	}
 	workers := runtime.GOMAXPROCS(0)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for wi := 0; wi < workers; wi++ {
-		wg.Add(1)
-		go func(wi int) {
-			defer wg.Done()
-			agg, err := aggregate.New(p.gb.Aggregations, b.Schema)
-			if err != nil {
-				errs[wi] = fmt.Errorf("GroupBy %s: %w", p.name, err)
-				return
-			}
-			// Fold ignores hops, but the windows must validate against the resolution.
-			st, err := aggregate.NewSawtooth(agg, aggregate.ResolutionFor(p.accuracy))
-			if err != nil {
-				errs[wi] = fmt.Errorf("GroupBy %s: %w", p.name, err)
-				return
-			}
-			var rows []int32
-			var times []int64
-			for g := wi; g < len(ids); g += workers {
-				// In time order (stable, so ties keep scan order) as computer.run feeds events:
-				// LAST_K-like states then append instead of inserting.
-				rows, times = rows[:0], times[:0]
-				for _, r := range groups.rows(int32(g)) {
-					if ts := tsOf(r); ts < cut {
-						rows, times = append(rows, r), append(times, ts)
-					}
-				}
-				sortByTs(rows, times)
-				prior := h.priors[ids[g]]
-				for i, r := range rows {
-					prior = st.Fold(prior, b, int(r), times[i])
-				}
-				h.priors[ids[g]] = prior
-			}
-			errs[wi] = agg.Err()
-		}(wi)
-	}
-	wg.Wait()
-	for _, err := range errs {
+	err := onWorkers(workers, func(wi int) error {
+		agg, err := aggregate.New(p.gb.Aggregations, b.Schema)
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("GroupBy %s: %w", p.name, err)
 		}
+		// Fold ignores hops, but the windows must validate against the resolution.
+		st, err := aggregate.NewSawtooth(agg, aggregate.ResolutionFor(p.accuracy))
+		if err != nil {
+			return fmt.Errorf("GroupBy %s: %w", p.name, err)
+		}
+		var rows []int32
+		var times []int64
+		for g := wi; g < len(ids); g += workers {
+			// In time order (stable, so ties keep scan order) as computer.run feeds events:
+			// LAST_K-like states then append instead of inserting.
+			rows, times = rows[:0], times[:0]
+			for _, r := range groups.rows(int32(g)) {
+				if ts := tsOf(r); ts < cut {
+					rows, times = append(rows, r), append(times, ts)
+				}
+			}
+			sortByTs(rows, times)
+			prior := h.priors[ids[g]]
+			for i, r := range rows {
+				prior = st.Fold(prior, b, int(r), times[i])
+			}
+			h.priors[ids[g]] = prior
+		}
+		return agg.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return keep, nil
 }

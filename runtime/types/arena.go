@@ -22,32 +22,22 @@ type ListArena struct {
 const slabLen = 16 << 10
 
 // Int64s returns n fresh int64 slots to fill before boxing them with BoxInt64s.
-func (a *ListArena) Int64s(n int) []int64 {
-	if cap(a.ints)-len(a.ints) < n {
-		a.ints = make([]int64, 0, max(n, slabLen))
-	}
-	s := a.ints[len(a.ints) : len(a.ints)+n : len(a.ints)+n]
-	a.ints = a.ints[:len(a.ints)+n]
-	return s
-}
+func (a *ListArena) Int64s(n int) []int64 { return take(&a.ints, n) }
 
 // Float64s returns n fresh float64 slots to fill before boxing them with BoxFloat64s.
-func (a *ListArena) Float64s(n int) []float64 {
-	if cap(a.floats)-len(a.floats) < n {
-		a.floats = make([]float64, 0, max(n, slabLen))
-	}
-	s := a.floats[len(a.floats) : len(a.floats)+n : len(a.floats)+n]
-	a.floats = a.floats[:len(a.floats)+n]
-	return s
-}
+func (a *ListArena) Float64s(n int) []float64 { return take(&a.floats, n) }
 
-func (a *ListArena) list(n int) []any {
-	if cap(a.anys)-len(a.anys) < n {
-		a.anys = make([]any, 0, max(n, slabLen))
+func (a *ListArena) list(n int) []any { return take(&a.anys, n) }
+
+// take hands out the next n elements of *slab, starting a new slab when it is full.
+func take[T any](slab *[]T, n int) []T {
+	s := *slab
+	if cap(s)-len(s) < n {
+		s = make([]T, 0, max(n, slabLen))
 	}
-	s := a.anys[len(a.anys) : len(a.anys)+n : len(a.anys)+n]
-	a.anys = a.anys[:len(a.anys)+n]
-	return s
+	out := s[len(s) : len(s)+n : len(s)+n]
+	*slab = s[:len(s)+n]
+	return out
 }
 
 // eface is the layout of an empty interface.
@@ -63,25 +53,20 @@ var (
 
 // BoxInt64s returns a list whose elements are vals, which must come from a.Int64s and must not be
 // changed afterwards.
-func (a *ListArena) BoxInt64s(vals []int64) []any {
-	out := a.list(len(vals))
-	for i := range vals {
-		var v any
-		e := (*eface)(unsafe.Pointer(&v))
-		e.typ, e.data = int64Type, unsafe.Pointer(&vals[i])
-		out[i] = v
-	}
-	return out
-}
+func (a *ListArena) BoxInt64s(vals []int64) []any { return box(a.list(len(vals)), vals, int64Type) }
 
 // BoxFloat64s returns a list whose elements are vals, which must come from a.Float64s and must not
 // be changed afterwards.
 func (a *ListArena) BoxFloat64s(vals []float64) []any {
-	out := a.list(len(vals))
+	return box(a.list(len(vals)), vals, float64Type)
+}
+
+// box makes out[i] an interface of type typ pointing at vals[i].
+func box[T int64 | float64](out []any, vals []T, typ unsafe.Pointer) []any {
 	for i := range vals {
 		var v any
 		e := (*eface)(unsafe.Pointer(&v))
-		e.typ, e.data = float64Type, unsafe.Pointer(&vals[i])
+		e.typ, e.data = typ, unsafe.Pointer(&vals[i])
 		out[i] = v
 	}
 	return out
