@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding"
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/chronon-go/chronon/runtime/types"
@@ -333,7 +334,7 @@ func (r *Reader) readRowGroup(rg parquet.RowGroup) (*types.Batch, error) {
 			if fc.node.Optional() {
 				maxDef = 1
 			}
-			err := readValues(chunks[fc.leaf], func(vs []parquet.Value) error {
+			err := readFlat(chunks[fc.leaf], col, maxDef, fc.decs[0], func(vs []parquet.Value) error {
 				if col.Type.Kind == types.String {
 					appendStrings(col, vs, maxDef)
 					return nil
@@ -362,6 +363,131 @@ func (r *Reader) readRowGroup(rg parquet.RowGroup) (*types.Batch, error) {
 		}
 	}
 	return b, nil
+}
+
+// readFlat reads a flat (not repeated) column chunk into col. Pages of plain int64, int32, double and
+// byte-array values are copied from their decoded buffers straight into the column's slices, without
+// a parquet.Value per row; other pages (dictionary-encoded, other physical types, values that need
+// converting) go through slow, a readValues callback.
+func readFlat(chunk parquet.ColumnChunk, col *types.Column, maxDef int, dec leafDecoder, slow func([]parquet.Value) error) error {
+	pages := chunk.Pages()
+	defer pages.Close()
+	var buf []parquet.Value
+	for {
+		p, err := pages.ReadPage()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !appendPage(col, p, maxDef, dec) {
+			if buf == nil {
+				buf = make([]parquet.Value, 1024)
+			}
+			err = readPageValues(p, buf, slow)
+		}
+		parquet.Release(p)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// appendPage appends a plain page's values to col and reports whether it could.
+func appendPage(col *types.Column, p parquet.Page, maxDef int, dec leafDecoder) bool {
+	if p.Dictionary() != nil || dec.decimal || dec.tsMul != 1 || dec.tsDiv != 1 {
+		return false
+	}
+	data := p.Data()
+	levels := p.DefinitionLevels()
+	n := int(p.NumValues())
+	if maxDef > 0 && len(levels) != n {
+		return false
+	}
+	present := n
+	if maxDef > 0 {
+		present = 0
+		for _, l := range levels {
+			if int(l) >= maxDef {
+				present++
+			}
+		}
+	}
+	switch {
+	case data.Kind() == encoding.Int64 && len(data.Int64()) < present,
+		data.Kind() == encoding.Int32 && len(data.Int32()) < present,
+		data.Kind() == encoding.Double && len(data.Double()) < present:
+		return false
+	case col.Type.Kind == types.Long && data.Kind() == encoding.Int64:
+		appendPresent(col, levels, maxDef, n, data.Int64(), &col.Ints, func(v int64) int64 { return v })
+	case (col.Type.Kind == types.Int || col.Type.Kind == types.Long) && data.Kind() == encoding.Int32:
+		appendPresent(col, levels, maxDef, n, data.Int32(), &col.Ints, func(v int32) int64 { return int64(v) })
+	case col.Type.Kind == types.Double && data.Kind() == encoding.Double:
+		appendPresent(col, levels, maxDef, n, data.Double(), &col.Floats, func(v float64) float64 { return v })
+	case col.Type.Kind == types.String && data.Kind() == encoding.ByteArray:
+		bytes, offsets := data.ByteArray()
+		if len(offsets) != present+1 {
+			return false
+		}
+		// One copy of the page's bytes backs all its strings (the page buffer is released).
+		arena := append([]byte(nil), bytes[offsets[0]:offsets[present]]...)
+		base := offsets[0]
+		strs := make([]string, present)
+		for i := range strs {
+			s, e := offsets[i]-base, offsets[i+1]-base
+			strs[i] = unsafe.String(unsafe.SliceData(arena[s:e]), int(e-s))
+		}
+		appendPresent(col, levels, maxDef, n, strs, &col.Strs, func(v string) string { return v })
+	default:
+		return false
+	}
+	return true
+}
+
+// appendPresent appends n rows whose definition levels are levels (none when maxDef is 0): a level
+// below maxDef is a null, else the next of vals, converted.
+func appendPresent[T, U any](col *types.Column, levels []byte, maxDef, n int, vals []T, dst *[]U, conv func(T) U) {
+	if maxDef == 0 {
+		for _, v := range vals[:n] {
+			*dst = append(*dst, conv(v))
+		}
+		if col.Nulls != nil {
+			col.Nulls = append(col.Nulls, make([]bool, n)...)
+		}
+		return
+	}
+	j := 0
+	for _, l := range levels {
+		if int(l) < maxDef {
+			col.AppendNull()
+			continue
+		}
+		if col.Nulls != nil {
+			col.Nulls = append(col.Nulls, false)
+		}
+		*dst = append(*dst, conv(vals[j]))
+		j++
+	}
+}
+
+// readPageValues calls fn with the values of one page, a slice of buf at a time.
+func readPageValues(p parquet.Page, buf []parquet.Value, fn func([]parquet.Value) error) error {
+	vr := p.Values()
+	for {
+		k, err := vr.ReadValues(buf)
+		if k > 0 {
+			if ferr := fn(buf[:k]); ferr != nil {
+				return ferr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // readValues calls fn with the values of a column chunk, a slice at a time, page by page (dictionary
