@@ -253,6 +253,11 @@ func (s *timedKState) insert(ts int64, p payload) {
 		s.es[pos] = timedEntry{ts, p}
 		return
 	}
+	if cap(s.es) == 0 {
+		// Growing one entry at a time reallocated 4-5 times per state; most states stay small,
+		// so start at a few entries rather than k.
+		s.es = make([]timedEntry, 0, min(k, 8))
+	}
 	s.es = append(s.es, timedEntry{})
 	copy(s.es[pos+1:], s.es[pos:n])
 	s.es[pos] = timedEntry{ts, p}
