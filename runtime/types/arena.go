@@ -12,9 +12,10 @@ import "unsafe"
 // nothing ever writes through these interfaces: the values are as immutable as ordinary boxes. An
 // arena is not safe for concurrent use; give each worker its own.
 type ListArena struct {
-	anys   []any
-	ints   []int64
-	floats []float64
+	anys    []any
+	ints    []int64
+	floats  []float64
+	headers [][]any // the lists' slice headers, which boxing a list would otherwise allocate one by one
 }
 
 // slabLen is the number of elements per slab: large enough that slab allocations are rare, small
@@ -49,16 +50,28 @@ type eface struct {
 var (
 	int64Type   = (*eface)(unsafe.Pointer(&[]any{int64(0)}[0])).typ
 	float64Type = (*eface)(unsafe.Pointer(&[]any{float64(0)}[0])).typ
+	listType    = (*eface)(unsafe.Pointer(&[]any{[]any(nil)}[0])).typ
 )
 
-// BoxInt64s returns a list whose elements are vals, which must come from a.Int64s and must not be
-// changed afterwards.
-func (a *ListArena) BoxInt64s(vals []int64) []any { return box(a.list(len(vals)), vals, int64Type) }
+// BoxInt64s returns a list value (an any holding a []any) whose elements are vals, which must come
+// from a.Int64s and must not be changed afterwards.
+func (a *ListArena) BoxInt64s(vals []int64) any {
+	return a.boxList(box(a.list(len(vals)), vals, int64Type))
+}
 
-// BoxFloat64s returns a list whose elements are vals, which must come from a.Float64s and must not
-// be changed afterwards.
-func (a *ListArena) BoxFloat64s(vals []float64) []any {
-	return box(a.list(len(vals)), vals, float64Type)
+// BoxFloat64s is BoxInt64s for float64 elements from a.Float64s.
+func (a *ListArena) BoxFloat64s(vals []float64) any {
+	return a.boxList(box(a.list(len(vals)), vals, float64Type))
+}
+
+// boxList returns l as an any whose slice header lives in the arena.
+func (a *ListArena) boxList(l []any) any {
+	h := take(&a.headers, 1)
+	h[0] = l
+	var v any
+	e := (*eface)(unsafe.Pointer(&v))
+	e.typ, e.data = listType, unsafe.Pointer(&h[0])
+	return v
 }
 
 // box makes out[i] an interface of type typ pointing at vals[i].

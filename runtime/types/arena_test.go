@@ -23,7 +23,7 @@ func TestListArena(t *testing.T) {
 					vals[j] = rand.Int64()
 					w[j] = vals[j]
 				}
-				lists, want = append(lists, a.BoxInt64s(vals)), append(want, w)
+				lists, want = append(lists, a.BoxInt64s(vals).([]any)), append(want, w)
 			} else {
 				vals := a.Float64s(n)
 				w := make([]any, n)
@@ -31,7 +31,7 @@ func TestListArena(t *testing.T) {
 					vals[j] = rand.NormFloat64()
 					w[j] = vals[j]
 				}
-				lists, want = append(lists, a.BoxFloat64s(vals)), append(want, w)
+				lists, want = append(lists, a.BoxFloat64s(vals).([]any)), append(want, w)
 			}
 		}
 	}()
