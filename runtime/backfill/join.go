@@ -197,7 +197,7 @@ func newJoinPlan(j *api.Join, order *conf.Order) (*joinPlan, error) {
 		}
 		prefix += Sanitize(src.GetMetadata().GetName()) + "_"
 		for _, f := range src.ValueSchema.Params {
-			t, err := typeOfThrift(f.DataType)
+			t, err := types.FromThrift(f.DataType)
 			if err != nil {
 				return nil, fmt.Errorf("join %s: onlineExternalParts[%d] field %s: %w", p.name, i, f.GetName(), err)
 			}
@@ -205,48 +205,6 @@ func newJoinPlan(j *api.Join, order *conf.Order) (*joinPlan, error) {
 		}
 	}
 	return p, nil
-}
-
-// typeOfThrift converts a conf's TDataType into a runtime type.
-func typeOfThrift(t *api.TDataType) (*types.Type, error) {
-	if t == nil {
-		return nil, fmt.Errorf("missing data type")
-	}
-	param := func(i int) (*types.Type, error) {
-		if len(t.Params) <= i {
-			return nil, fmt.Errorf("%s needs %d type parameters", t.Kind, i+1)
-		}
-		return typeOfThrift(t.Params[i].DataType)
-	}
-	switch t.Kind {
-	case api.DataKind_LIST:
-		e, err := param(0)
-		if err != nil {
-			return nil, err
-		}
-		return types.ListOf(e), nil
-	case api.DataKind_MAP:
-		k, err := param(0)
-		if err != nil {
-			return nil, err
-		}
-		v, err := param(1)
-		if err != nil {
-			return nil, err
-		}
-		return types.MapOf(k, v), nil
-	case api.DataKind_STRUCT:
-		var fs []types.Field
-		for _, f := range t.Params {
-			ft, err := typeOfThrift(f.DataType)
-			if err != nil {
-				return nil, err
-			}
-			fs = append(fs, types.Field{Name: f.GetName(), Type: ft})
-		}
-		return types.StructOf(t.GetName(), fs...), nil
-	}
-	return &types.Type{Kind: types.Kind(t.Kind)}, nil
 }
 
 // RunJoin backfills a join's output table (spec §6): one row per left row of each missing left

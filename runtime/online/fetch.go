@@ -54,9 +54,10 @@ type Fetcher struct {
 	// GroupBy serving infos need no TTL: a batch version newer than the cached one triggers a reload.
 	ConfTTL time.Duration
 
-	mu    sync.Mutex
-	gbs   map[string]*gbServing // by batch dataset
-	joins map[string]*joinServing
+	mu       sync.Mutex
+	external map[string]ExternalHandler // by external source name (RegisterExternal)
+	gbs      map[string]*gbServing      // by batch dataset
+	joins    map[string]*joinServing
 
 	logger *FetchLogger // sampled join fetches are logged here (logging.go); nil: none
 }
@@ -535,10 +536,11 @@ func (g *gbServing) streamEvents(vs []kv.TimedValue) (aggregate.Events, error) {
 
 // joinServing is a join conf with its parts resolved.
 type joinServing struct {
-	join   *api.Join
-	parts  []joinPart
-	raw    []byte    // the stored conf
-	loaded time.Time // when the conf was read from the store (ConfTTL)
+	join      *api.Join
+	parts     []joinPart
+	externals []extPart
+	raw       []byte    // the stored conf
+	loaded    time.Time // when the conf was read from the store (ConfTTL)
 
 	mu      sync.Mutex
 	derived *deriver
@@ -563,7 +565,7 @@ func FullPrefix(jp *api.JoinPart) string {
 }
 
 func newJoinServing(j *api.Join) *joinServing {
-	js := &joinServing{join: j}
+	js := &joinServing{join: j, externals: newExtParts(j)}
 	for _, jp := range j.JoinParts {
 		rightToLeft := map[string]string{}
 		for l, r := range jp.KeyMapping {
@@ -696,12 +698,23 @@ func (f *Fetcher) FetchJoins(ctx context.Context, reqs []Request) ([]Response, e
 	if err := f.serveGroupBys(ctx, all); err != nil {
 		return nil, err
 	}
+	// External parts (external.go): values from registered handlers, prefixed ext_..._.
+	extVals := make([]map[string]any, len(reqs))
+	for i := range reqs {
+		extVals[i] = map[string]any{}
+	}
+	f.fetchExternal(ctx, reqs, func(i int) *joinServing {
+		if out[i].Err != nil {
+			return nil
+		}
+		return confs[JoinMetadataKey(reqs[i].Name)]
+	}, extVals)
 	for i, r := range reqs {
 		if out[i].Err != nil {
 			continue
 		}
 		js := confs[JoinMetadataKey(r.Name)]
-		vals := map[string]any{}
+		vals := extVals[i]
 		for pi, pr := range parts[i] {
 			prefix := js.parts[pi].fullPrefix
 			switch {
@@ -767,6 +780,7 @@ func (js *joinServing) deriverFor(gbOf func(int) *gbServing) *deriver {
 			}
 		}
 	}
+	schema, keys = js.withExternal(schema, keys, seen)
 	js.derived = newDeriver(js.join.Derivations, schema, keys)
 	js.derivOf = cur
 	return js.derived

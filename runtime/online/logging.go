@@ -401,6 +401,13 @@ func buildJoinLogCodec(js *joinServing, gbs []*gbServing) (*joinLogCodec, error)
 			}
 		}
 	}
+	// External parts: their keys (+ external keys, spec §8.1) and values (contextual ones too; the
+	// log-flattener drops ext_contextual values, which repeat keys).
+	n := len(vals)
+	vals, keys = js.withExternal(vals, keys, seenKey)
+	for _, v := range vals[n:] {
+		seenVal[v.Name] = true
+	}
 	if ds := js.join.Derivations; len(ds) > 0 && len(vals) > 0 {
 		for _, fl := range newDeriver(ds, vals, keys).outFields {
 			if !seenVal[fl.Name] {
