@@ -53,6 +53,8 @@ rows_of() { awk -v t="data.$1" '$1 == t { print $2 }' "$work/gen.out"; }
 input_rows=$(( $(rows_of purchases) + $(rows_of returns) + $(rows_of checkouts) + $(rows_of users) ))
 left_rows=$(rows_of checkouts)
 
+# Flush the generated files first, so their writeback does not compete with the timed jobs.
+sync
 echo "== chronon run --mode backfill --conf $conf --ds $end"
 chronon_status=ok
 if ! (cd "$root" && measure "$work/chronon.time" "$bin" --chronon-root "$root" --warehouse "$wh" \
@@ -64,6 +66,7 @@ if ! (cd "$root" && measure "$work/chronon.time" "$bin" --chronon-root "$root" -
 	fi
 fi
 
+sync
 echo "== DuckDB SQL (bench/duckdb_training_set.sql)"
 sed -e "s#@WAREHOUSE@#$wh#g" -e "s#@END_DS@#$end#g" -e "s#@OUT@#$work/duckdb_out#g" \
 	"$root/bench/duckdb_training_set.sql" > "$work/duckdb.sql"
