@@ -504,24 +504,11 @@ func readValues(chunk parquet.ColumnChunk, fn func([]parquet.Value) error) error
 		if err != nil {
 			return err
 		}
-		vr := p.Values()
-		for {
-			k, err := vr.ReadValues(buf)
-			if k > 0 {
-				if ferr := fn(buf[:k]); ferr != nil {
-					parquet.Release(p)
-					return ferr
-				}
-			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				parquet.Release(p)
-				return err
-			}
-		}
+		err = readPageValues(p, buf, fn)
 		parquet.Release(p)
+		if err != nil {
+			return err
+		}
 	}
 }
 
