@@ -237,6 +237,9 @@ func (p *joinPlan) partWithCache(w *warehouse.Warehouse, pp *partPlan, lb *types
 				return nil, err
 			}
 			if ok {
+				if p.outputHoldsParts() {
+					p.recordPartColumns(pp, feats.Schema) // the new output caches it in turn
+				}
 				return feats, nil
 			}
 		}
