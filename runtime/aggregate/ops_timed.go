@@ -1,6 +1,8 @@
 package aggregate
 
 import (
+	"math"
+
 	"github.com/chronon-go/chronon/runtime/types"
 )
 
@@ -203,7 +205,7 @@ func (k timedK) fromValue(v any) (State, error) {
 	if !ok {
 		return nil, irError("FIRST_K/LAST_K", v)
 	}
-	s := &timedKState{cfg: k, es: make([]timedEntry, 0, len(l))}
+	s := &timedKState{cfg: k}
 	for _, e := range l {
 		ts, p, ok := pairFromValue(k.fam, e)
 		if !ok {
@@ -219,48 +221,85 @@ type timedEntry struct {
 	p  payload
 }
 
+// numEntry is a numeric (int, float or boolean) entry without the payload's pointers: LAST_K over a
+// number is the common case, and pointer-free entries are a third the size and need no GC scan.
+type numEntry struct {
+	ts int64
+	v  uint64 // int64 bits, float64 bits, or 0/1
+}
+
+func (e timedEntry) at() int64 { return e.ts }
+func (e numEntry) at() int64   { return e.ts }
+
+// timedKState keeps its entries in nes for numeric families and in es otherwise.
 type timedKState struct {
 	cfg timedK
 	es  []timedEntry
+	nes []numEntry
 }
 
-// insert places the entry after every entry with ts <= its ts (it is later in scan order), then trims
-// to k from the side that is not kept.
+func (k timedK) numeric() bool { return k.fam == famInt || k.fam == famFloat || k.fam == famBool }
+
+func (k timedK) toNum(ts int64, p payload) numEntry {
+	if k.fam == famFloat {
+		return numEntry{ts, math.Float64bits(p.f)}
+	}
+	return numEntry{ts, uint64(p.i)}
+}
+
+func (k timedK) fromNum(e numEntry) payload {
+	if k.fam == famFloat {
+		return payload{f: math.Float64frombits(e.v)}
+	}
+	return payload{i: int64(e.v)}
+}
+
 func (s *timedKState) insert(ts int64, p payload) {
-	n := len(s.es)
-	k := s.cfg.k
+	if s.cfg.numeric() {
+		s.nes = insertTimed(s.nes, s.cfg.toNum(ts, p), s.cfg.k, s.cfg.last)
+	} else {
+		s.es = insertTimed(s.es, timedEntry{ts, p}, s.cfg.k, s.cfg.last)
+	}
+}
+
+// insertTimed places e after every entry with ts <= its ts (it is later in scan order), then trims
+// to k from the side that is not kept.
+func insertTimed[E interface{ at() int64 }](es []E, e E, k int, last bool) []E {
+	n := len(es)
 	if k <= 0 {
-		return
+		return es
 	}
 	// fast path: sorted input appends
 	pos := n
-	for pos > 0 && s.es[pos-1].ts > ts {
+	for pos > 0 && es[pos-1].at() > e.at() {
 		pos--
 	}
 	if n == k {
-		if s.cfg.last {
+		if last {
 			if pos == 0 {
-				return // earlier than all kept
+				return es // earlier than all kept
 			}
-			copy(s.es[:pos-1], s.es[1:pos])
-			s.es[pos-1] = timedEntry{ts, p}
-			return
+			copy(es[:pos-1], es[1:pos])
+			es[pos-1] = e
+			return es
 		}
 		if pos == k {
-			return // later than all kept
+			return es // later than all kept
 		}
-		copy(s.es[pos+1:], s.es[pos:k-1])
-		s.es[pos] = timedEntry{ts, p}
-		return
+		copy(es[pos+1:], es[pos:k-1])
+		es[pos] = e
+		return es
 	}
-	if cap(s.es) == 0 {
+	if cap(es) == 0 {
 		// Growing one entry at a time reallocated 4-5 times per state; most states stay small,
 		// so start at a few entries rather than k.
-		s.es = make([]timedEntry, 0, min(k, 8))
+		es = make([]E, 0, min(k, 8))
 	}
-	s.es = append(s.es, timedEntry{})
-	copy(s.es[pos+1:], s.es[pos:n])
-	s.es[pos] = timedEntry{ts, p}
+	var zero E
+	es = append(es, zero)
+	copy(es[pos+1:], es[pos:n])
+	es[pos] = e
+	return es
 }
 
 func (s *timedKState) addInt(ts, v int64)           { s.insert(ts, payload{i: v}) }
@@ -269,47 +308,77 @@ func (s *timedKState) addStr(ts int64, v string)    { s.insert(ts, payload{s: v}
 func (s *timedKState) addBool(ts int64, v bool)     { s.insert(ts, payload{i: b2i(v)}) }
 func (s *timedKState) addAny(ts int64, v any)       { s.insert(ts, payload{a: v}) }
 
-// merge interleaves both ascending lists; on equal ts the receiver's entries come first because the
-// argument is later in scan order.
 func (s *timedKState) merge(o State) {
 	x := o.(*timedKState)
-	if len(x.es) == 0 {
-		return
+	if s.cfg.numeric() {
+		s.nes = mergeTimed(s.nes, x.nes, s.cfg.k, s.cfg.last)
+	} else {
+		s.es = mergeTimed(s.es, x.es, s.cfg.k, s.cfg.last)
 	}
-	out := make([]timedEntry, 0, len(s.es)+len(x.es))
+}
+
+// mergeTimed interleaves both ascending lists; on equal ts the receiver's entries come first because
+// the argument is later in scan order.
+func mergeTimed[E interface{ at() int64 }](a, b []E, k int, last bool) []E {
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]E, 0, len(a)+len(b))
 	i, j := 0, 0
-	for i < len(s.es) || j < len(x.es) {
-		if j >= len(x.es) || (i < len(s.es) && s.es[i].ts <= x.es[j].ts) {
-			out = append(out, s.es[i])
+	for i < len(a) || j < len(b) {
+		if j >= len(b) || (i < len(a) && a[i].at() <= b[j].at()) {
+			out = append(out, a[i])
 			i++
 		} else {
-			out = append(out, x.es[j])
+			out = append(out, b[j])
 			j++
 		}
 	}
-	if k := s.cfg.k; len(out) > k {
-		if s.cfg.last {
+	if len(out) > k {
+		if last {
 			out = out[len(out)-k:]
 		} else {
 			out = out[:k]
 		}
 	}
-	s.es = out
+	return out
 }
 
 func (s *timedKState) clone() State {
-	c := &timedKState{cfg: s.cfg, es: make([]timedEntry, len(s.es), max(len(s.es), min(s.cfg.k, 64)))}
-	copy(c.es, s.es)
+	c := &timedKState{cfg: s.cfg}
+	room := func(n int) int { return max(n, min(s.cfg.k, 64)) }
+	if s.cfg.numeric() {
+		c.nes = append(make([]numEntry, 0, room(len(s.nes))), s.nes...)
+	} else {
+		c.es = append(make([]timedEntry, 0, room(len(s.es))), s.es...)
+	}
 	return c
 }
 
+// n is the number of kept entries; entry i is (ts, payload) in ascending order.
+func (s *timedKState) n() int {
+	if s.cfg.numeric() {
+		return len(s.nes)
+	}
+	return len(s.es)
+}
+
+func (s *timedKState) entry(i int) (int64, payload) {
+	if s.cfg.numeric() {
+		return s.nes[i].ts, s.cfg.fromNum(s.nes[i])
+	}
+	return s.es[i].ts, s.es[i].p
+}
+
 func (s *timedKState) result() any {
-	out := make([]any, len(s.es))
-	for i, e := range s.es {
+	n := s.n()
+	out := make([]any, n)
+	for i := 0; i < n; i++ {
+		_, p := s.entry(i)
 		if s.cfg.last {
-			out[len(s.es)-1-i] = e.p.box(s.cfg.fam)
+			out[n-1-i] = p.box(s.cfg.fam)
 		} else {
-			out[i] = e.p.box(s.cfg.fam)
+			out[i] = p.box(s.cfg.fam)
 		}
 	}
 	return out
@@ -318,31 +387,33 @@ func (s *timedKState) result() any {
 // resultIn is result for int and float elements, built in arena.
 func (s *timedKState) resultIn(arena *types.ListArena) any {
 	if s.cfg.fam == famInt {
-		return arena.BoxInt64s(fillTimed(arena.Int64s(len(s.es)), s, func(p payload) int64 { return p.i }))
+		return arena.BoxInt64s(fillTimed(arena.Int64s(len(s.nes)), s, func(v uint64) int64 { return int64(v) }))
 	}
-	return arena.BoxFloat64s(fillTimed(arena.Float64s(len(s.es)), s, func(p payload) float64 { return p.f }))
+	return arena.BoxFloat64s(fillTimed(arena.Float64s(len(s.nes)), s, math.Float64frombits))
 }
 
-// fillTimed writes the kept entries' values into vals in output order (LAST_K: most recent first).
-func fillTimed[T any](vals []T, s *timedKState, get func(payload) T) []T {
-	n := len(s.es)
-	for i, e := range s.es {
+// fillTimed writes the kept numeric entries' values into vals in output order (LAST_K: most recent
+// first).
+func fillTimed[T any](vals []T, s *timedKState, get func(uint64) T) []T {
+	n := len(s.nes)
+	for i, e := range s.nes {
 		if s.cfg.last {
-			vals[n-1-i] = get(e.p)
+			vals[n-1-i] = get(e.v)
 		} else {
-			vals[i] = get(e.p)
+			vals[i] = get(e.v)
 		}
 	}
 	return vals
 }
 
 func (s *timedKState) value() any {
-	out := make([]any, len(s.es))
-	for i, e := range s.es {
-		out[i] = pairValue(e.ts, e.p, s.cfg.fam)
+	out := make([]any, s.n())
+	for i := range out {
+		ts, p := s.entry(i)
+		out[i] = pairValue(ts, p, s.cfg.fam)
 	}
 	return out
 }
 
 func (s *firstLastState) reset() { s.set, s.ts, s.p = false, 0, payload{} }
-func (s *timedKState) reset()    { s.es = s.es[:0] }
+func (s *timedKState) reset()    { s.es, s.nes = s.es[:0], s.nes[:0] }
