@@ -273,6 +273,16 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query) (*types.Batch, error) 
 	// Rows grouped by key in scan order; queries by the same group ids (keys without data are
 	// answered with nulls directly).
 	groups := newKeyGroups(keyCols, data.batch.Len())
+	// Key columns are not read again once grouped (unless an aggregation reads them): dropping them
+	// from the batch frees ten million string headers that every GC cycle would otherwise scan
+	// during the aggregation. Callers that need key values took their columns before.
+	for _, k := range p.keys {
+		if !contains(p.aggCols, k) {
+			if i := data.batch.Schema.Index(k); i >= 0 {
+				data.batch.Cols[i] = types.NewColumn(data.batch.Schema[i].Type, 0)
+			}
+		}
+	}
 	qKey := make([]int32, len(queries))
 	for i, q := range queries {
 		qKey[i] = groups.find(q.key)
