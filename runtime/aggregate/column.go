@@ -191,15 +191,21 @@ func (c *columnAgg) updateInner(slot *State, col *types.Column, row int, ts int6
 		default:
 			s.addAny(ts, col.Values[row])
 		}
+	default:
+		c.walk(slot, col, row, ts, false)
+	}
+}
+
+// walk feeds the values row contributes in a container mode (vector, element-wise, map) into their
+// sub-states: added at ts, or retracted when remove. Updates and retractions share it so that both
+// treat nulls, lengths and keys alike.
+func (c *columnAgg) walk(slot *State, col *types.Column, row int, ts int64, remove bool) {
+	switch c.mode {
 	case modeVector:
 		for _, e := range col.Values[row].([]any) {
-			if e == nil {
-				continue
+			if e != nil {
+				c.apply(slot, ts, e, remove)
 			}
-			if *slot == nil {
-				*slot = c.newState()
-			}
-			addBoxed(*slot, ts, e)
 		}
 	case modeElementWise:
 		l := col.Values[row].([]any)
@@ -216,10 +222,7 @@ func (c *columnAgg) updateInner(slot *State, col *types.Column, row int, ts int6
 			return
 		}
 		for i, e := range l {
-			if ls.subs[i] == nil {
-				ls.subs[i] = c.newState()
-			}
-			addBoxed(ls.subs[i], ts, e)
+			c.apply(&ls.subs[i], ts, e, remove)
 		}
 	case modeMap:
 		// any non-null map initialises the IR, even an empty one (Chronon's MapColumnAggregator), so
@@ -230,18 +233,27 @@ func (c *columnAgg) updateInner(slot *State, col *types.Column, row int, ts int6
 		m := (*slot).(*keyedState).m
 		mv := col.Values[row].(*types.MapValue)
 		for i, key := range mv.Keys {
-			v := mv.Values[i]
 			ks, ok := key.(string)
-			if v == nil || !ok {
+			if mv.Values[i] == nil || !ok {
 				continue
 			}
 			sub := m[ks]
-			if sub == nil {
-				sub = c.newState()
-				m[ks] = sub
-			}
-			addBoxed(sub, ts, v)
+			c.apply(&sub, ts, mv.Values[i], remove)
+			m[ks] = sub
 		}
+	}
+}
+
+// apply adds v to (or retracts it from) *slot, starting an empty state if needed; a retraction
+// into an empty IR starts from the inverse (e.g. a count of -1), as in Chronon.
+func (c *columnAgg) apply(slot *State, ts int64, v any, remove bool) {
+	if *slot == nil {
+		*slot = c.newState()
+	}
+	if remove {
+		delBoxed((*slot).(deleter), v)
+	} else {
+		addBoxed(*slot, ts, v)
 	}
 }
 
@@ -273,54 +285,11 @@ func (c *columnAgg) remove(slot *State, b *types.Batch, row int) {
 }
 
 func (c *columnAgg) removeInner(slot *State, col *types.Column, row int) {
-	del := func(slot *State, v any) {
-		if *slot == nil {
-			*slot = c.newState()
-		}
-		delBoxed((*slot).(deleter), v)
+	if c.mode == modeDirect {
+		c.apply(slot, 0, col.Value(row), true)
+		return
 	}
-	switch c.mode {
-	case modeDirect:
-		del(slot, col.Value(row))
-	case modeVector:
-		for _, e := range col.Values[row].([]any) {
-			if e != nil {
-				del(slot, e)
-			}
-		}
-	case modeElementWise:
-		l := col.Values[row].([]any)
-		if slices.Contains(l, nil) {
-			c.setErr("element_wise input has a null element")
-			return
-		}
-		if *slot == nil {
-			*slot = &listState{subs: make([]State, len(l))}
-		}
-		ls := (*slot).(*listState)
-		if len(ls.subs) != len(l) {
-			c.setErr("element_wise inputs have different lengths (%d and %d)", len(ls.subs), len(l))
-			return
-		}
-		for i, e := range l {
-			del(&ls.subs[i], e)
-		}
-	case modeMap:
-		if *slot == nil {
-			*slot = &keyedState{m: map[string]State{}}
-		}
-		m := (*slot).(*keyedState).m
-		mv := col.Values[row].(*types.MapValue)
-		for i, key := range mv.Keys {
-			ks, ok := key.(string)
-			if mv.Values[i] == nil || !ok {
-				continue
-			}
-			sub := m[ks]
-			del(&sub, mv.Values[i])
-			m[ks] = sub
-		}
-	}
+	c.walk(slot, col, row, 0, true)
 }
 
 // final is the finalized output value; NaN/Inf become null only at the top level (spec §5).
