@@ -66,30 +66,18 @@ func init() {
 		}
 		return c.scalar(call, types.IntType, a, func(v []any) any { return wrapInt(v[0].(int64)-v[1].(int64), types.Int) }), nil
 	})
-	def("add_months", 2, 2, "add_months(date, n) -> date; the day is clamped to the month's last day", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.DateType, types.IntType)
-		if err != nil {
-			return nil, err
-		}
-		return c.scalar(call, types.DateType, a, func(v []any) any {
-			t := time.Unix(v[0].(int64)*86400, 0).UTC()
-			m := int64(t.Year())*12 + int64(t.Month()) - 1 + v[1].(int64)
-			y, mo := int(floorDiv(m, 12)), int(floorMod(m, 12))+1
-			d, _ := daysFromCivil(y, mo, min(t.Day(), daysIn(y, mo)))
-			return d
-		}), nil
-	})
-	def("last_day", 1, 1, "last_day(date) -> date: the last day of the month", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.DateType)
-		if err != nil {
-			return nil, err
-		}
-		return c.scalar(call, types.DateType, a, func(v []any) any {
-			t := time.Unix(v[0].(int64)*86400, 0).UTC()
-			d, _ := daysFromCivil(t.Year(), int(t.Month()), daysIn(t.Year(), int(t.Month())))
-			return d
-		}), nil
-	})
+	def("add_months", 2, 2, "add_months(date, n) -> date; the day is clamped to the month's last day", typed(types.DateType, func(v []any) any {
+		t := time.Unix(v[0].(int64)*86400, 0).UTC()
+		m := int64(t.Year())*12 + int64(t.Month()) - 1 + v[1].(int64)
+		y, mo := int(floorDiv(m, 12)), int(floorMod(m, 12))+1
+		d, _ := daysFromCivil(y, mo, min(t.Day(), daysIn(y, mo)))
+		return d
+	}, types.DateType, types.IntType))
+	def("last_day", 1, 1, "last_day(date) -> date: the last day of the month", typed(types.DateType, func(v []any) any {
+		t := time.Unix(v[0].(int64)*86400, 0).UTC()
+		d, _ := daysFromCivil(t.Year(), int(t.Month()), daysIn(t.Year(), int(t.Month())))
+		return d
+	}, types.DateType))
 	part := func(name, doc string, f func(t time.Time) int) {
 		def(name, 1, 1, strings.Split(name, ",")[0]+"(date|timestamp) -> int: "+doc, func(c *checker, call *astCall, args []node) (node, error) {
 			a, err := c.argsAs(call, args, types.TimestampType)
@@ -252,29 +240,17 @@ func init() {
 		}
 		return c.scalar(call, types.TimestampType, a, func(v []any) any { return truncTimestamp(v[1].(int64), v[0].(string)) }), nil
 	})
-	def("trunc", 2, 2, "trunc(date, unit) -> date: YEAR/YYYY/YY, QUARTER, MONTH/MM/MON, WEEK (Monday); NULL for other units", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.DateType, types.StringType)
-		if err != nil {
-			return nil, err
+	def("trunc", 2, 2, "trunc(date, unit) -> date: YEAR/YYYY/YY, QUARTER, MONTH/MM/MON, WEEK (Monday); NULL for other units", typed(types.DateType, func(v []any) any {
+		switch strings.ToUpper(v[1].(string)) {
+		case "YEAR", "YYYY", "YY", "QUARTER", "MONTH", "MM", "MON", "WEEK":
+			return floorDiv(truncTimestamp(v[0].(int64)*microsPerDay, v[1].(string)).(int64), microsPerDay)
 		}
-		return c.scalar(call, types.DateType, a, func(v []any) any {
-			switch strings.ToUpper(v[1].(string)) {
-			case "YEAR", "YYYY", "YY", "QUARTER", "MONTH", "MM", "MON", "WEEK":
-				return floorDiv(truncTimestamp(v[0].(int64)*microsPerDay, v[1].(string)).(int64), microsPerDay)
-			}
-			return nil
-		}), nil
-	})
-	def("weekofyear", 1, 1, "weekofyear(date) -> int: ISO-8601 week number", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.DateType)
-		if err != nil {
-			return nil, err
-		}
-		return c.scalar(call, types.IntType, a, func(v []any) any {
-			_, w := time.Unix(v[0].(int64)*86400, 0).UTC().ISOWeek()
-			return int64(w)
-		}), nil
-	})
+		return nil
+	}, types.DateType, types.StringType))
+	def("weekofyear", 1, 1, "weekofyear(date) -> int: ISO-8601 week number", typed(types.IntType, func(v []any) any {
+		_, w := time.Unix(v[0].(int64)*86400, 0).UTC().ISOWeek()
+		return int64(w)
+	}, types.DateType))
 	epoch := func(name, doc string, in, out *types.Type, f func(int64) int64) {
 		def(name, 1, 1, doc, func(c *checker, call *astCall, args []node) (node, error) {
 			a, err := c.argsAs(call, args, in)
@@ -292,19 +268,13 @@ func init() {
 	epoch("unix_micros", "unix_micros(ts) -> bigint", types.TimestampType, types.LongType, func(x int64) int64 { return x })
 	epoch("unix_date", "unix_date(date) -> int: days since 1970-01-01", types.DateType, types.IntType, func(x int64) int64 { return x })
 	epoch("date_from_unix_date", "date_from_unix_date(days) -> date", types.IntType, types.DateType, func(x int64) int64 { return x })
-	def("make_date", 3, 3, "make_date(year, month, day) -> date; NULL for an invalid date", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.IntType)
-		if err != nil {
-			return nil, err
+	def("make_date", 3, 3, "make_date(year, month, day) -> date; NULL for an invalid date", typed(types.DateType, func(v []any) any {
+		d, ok := daysFromCivil(int(v[0].(int64)), int(v[1].(int64)), int(v[2].(int64)))
+		if !ok {
+			return nil
 		}
-		return c.scalar(call, types.DateType, a, func(v []any) any {
-			d, ok := daysFromCivil(int(v[0].(int64)), int(v[1].(int64)), int(v[2].(int64)))
-			if !ok {
-				return nil
-			}
-			return d
-		}), nil
-	})
+		return d
+	}, types.IntType))
 	zone := func(name string, sign int64) {
 		def(name, 2, 2, name+"(ts, zone) -> timestamp: shifts a UTC timestamp by the zone's offset at that instant", func(c *checker, call *astCall, args []node) (node, error) {
 			a, err := c.argsAs(call, args, types.TimestampType, types.StringType)
@@ -327,16 +297,10 @@ func init() {
 	}
 	zone("from_utc_timestamp", 1)
 	zone("to_utc_timestamp", -1)
-	def("months_between", 2, 3, "months_between(ts1, ts2[, roundOff=true]) -> double: whole months when the days match or both are month ends, else the fraction on a 31-day month, rounded to 8 digits", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.TimestampType, types.TimestampType, types.BooleanType)
-		if err != nil {
-			return nil, err
-		}
-		return c.scalar(call, types.DoubleType, a, func(v []any) any {
-			round := len(v) < 3 || v[2].(bool)
-			return monthsBetween(v[0].(int64), v[1].(int64), round)
-		}), nil
-	})
+	def("months_between", 2, 3, "months_between(ts1, ts2[, roundOff=true]) -> double: whole months when the days match or both are month ends, else the fraction on a 31-day month, rounded to 8 digits", typed(types.DoubleType, func(v []any) any {
+		round := len(v) < 3 || v[2].(bool)
+		return monthsBetween(v[0].(int64), v[1].(int64), round)
+	}, types.TimestampType, types.TimestampType, types.BooleanType))
 }
 
 func loadZone(z string) (*time.Location, bool) {

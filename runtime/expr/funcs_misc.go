@@ -131,30 +131,24 @@ func init() {
 	})
 	def("md5", 1, 1, "md5(binary) -> string: 32 lower-case hex digits", hashFn(func(b []byte) any { h := md5.Sum(b); return hex.EncodeToString(h[:]) }))
 	def("sha1,sha", 1, 1, "sha1(binary) -> string: 40 hex digits", hashFn(func(b []byte) any { h := sha1.Sum(b); return hex.EncodeToString(h[:]) }))
-	def("sha2", 2, 2, "sha2(binary, bits) -> string; bits 224, 256 (or 0), 384, 512; NULL for other bit lengths", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.BinaryType, types.IntType)
-		if err != nil {
-			return nil, err
+	def("sha2", 2, 2, "sha2(binary, bits) -> string; bits 224, 256 (or 0), 384, 512; NULL for other bit lengths", typed(types.StringType, func(v []any) any {
+		b := v[0].([]byte)
+		switch v[1].(int64) {
+		case 224:
+			h := sha256.Sum224(b)
+			return hex.EncodeToString(h[:])
+		case 0, 256:
+			h := sha256.Sum256(b)
+			return hex.EncodeToString(h[:])
+		case 384:
+			h := sha512.Sum384(b)
+			return hex.EncodeToString(h[:])
+		case 512:
+			h := sha512.Sum512(b)
+			return hex.EncodeToString(h[:])
 		}
-		return c.scalar(call, types.StringType, a, func(v []any) any {
-			b := v[0].([]byte)
-			switch v[1].(int64) {
-			case 224:
-				h := sha256.Sum224(b)
-				return hex.EncodeToString(h[:])
-			case 0, 256:
-				h := sha256.Sum256(b)
-				return hex.EncodeToString(h[:])
-			case 384:
-				h := sha512.Sum384(b)
-				return hex.EncodeToString(h[:])
-			case 512:
-				h := sha512.Sum512(b)
-				return hex.EncodeToString(h[:])
-			}
-			return nil
-		}), nil
-	})
+		return nil
+	}, types.BinaryType, types.IntType))
 	def("crc32", 1, 1, "crc32(binary) -> bigint", func(c *checker, call *astCall, args []node) (node, error) {
 		a, err := c.arg(call, args, 0, types.BinaryType)
 		if err != nil {

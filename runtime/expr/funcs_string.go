@@ -28,80 +28,50 @@ func init() {
 	}))
 	def("initcap", 1, 1, "initcap(str) -> string: first letter of each space-separated word upper, the rest lower", unaryStr(initcap))
 	def("substring,substr", 2, 3, "substring(str, pos[, len]) -> string: 1-based, negative pos counts from the end", buildSubstring)
-	def("left", 2, 2, "left(str, len) -> string", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.StringType, types.IntType)
-		if err != nil {
-			return nil, err
+	def("left", 2, 2, "left(str, len) -> string", typed(types.StringType, func(v []any) any {
+		n := v[1].(int64)
+		if n <= 0 {
+			return ""
 		}
-		return c.scalar(call, types.StringType, a, func(v []any) any {
-			n := v[1].(int64)
-			if n <= 0 {
-				return ""
-			}
-			return substringSQL(v[0].(string), 1, n)
-		}), nil
-	})
-	def("right", 2, 2, "right(str, len) -> string", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.StringType, types.IntType)
-		if err != nil {
-			return nil, err
+		return substringSQL(v[0].(string), 1, n)
+	}, types.StringType, types.IntType))
+	def("right", 2, 2, "right(str, len) -> string", typed(types.StringType, func(v []any) any {
+		n := v[1].(int64)
+		if n <= 0 {
+			return ""
 		}
-		return c.scalar(call, types.StringType, a, func(v []any) any {
-			n := v[1].(int64)
-			if n <= 0 {
-				return ""
-			}
-			return substringSQL(v[0].(string), -n, 1<<31-1)
-		}), nil
-	})
+		return substringSQL(v[0].(string), -n, 1<<31-1)
+	}, types.StringType, types.IntType))
 	def("length,char_length,character_length", 1, 1, "length(str|binary) -> int: characters (bytes for binary)", buildLength)
-	def("instr", 2, 2, "instr(str, substr) -> int: 1-based position of the first occurrence, 0 if none", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.StringType)
-		if err != nil {
-			return nil, err
+	def("instr", 2, 2, "instr(str, substr) -> int: 1-based position of the first occurrence, 0 if none", typed(types.IntType, func(v []any) any {
+		s, sub := v[0].(string), v[1].(string)
+		i := strings.Index(s, sub)
+		if i < 0 {
+			return int64(0)
 		}
-		return c.scalar(call, types.IntType, a, func(v []any) any {
-			s, sub := v[0].(string), v[1].(string)
-			i := strings.Index(s, sub)
-			if i < 0 {
-				return int64(0)
-			}
-			return int64(runeLen(s[:i]) + 1)
-		}), nil
-	})
+		return int64(runeLen(s[:i]) + 1)
+	}, types.StringType))
 	def("lpad,rpad", 2, 3, "lpad(str, len[, pad=' ']) -> string", buildPad)
-	def("repeat", 2, 2, "repeat(str, n) -> string", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.StringType, types.IntType)
-		if err != nil {
-			return nil, err
+	def("repeat", 2, 2, "repeat(str, n) -> string", typed(types.StringType, func(v []any) any {
+		n := v[1].(int64)
+		if n <= 0 {
+			return ""
 		}
-		return c.scalar(call, types.StringType, a, func(v []any) any {
-			n := v[1].(int64)
-			if n <= 0 {
-				return ""
-			}
-			if int64(len(v[0].(string)))*n > maxResultBytes {
-				return nil
-			}
-			return strings.Repeat(v[0].(string), int(n))
-		}), nil
-	})
-	def("replace", 2, 3, "replace(str, search[, replacement='']) -> string: replaces every occurrence", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.StringType)
-		if err != nil {
-			return nil, err
+		if int64(len(v[0].(string)))*n > maxResultBytes {
+			return nil
 		}
-		return c.scalar(call, types.StringType, a, func(v []any) any {
-			rep := ""
-			if len(v) > 2 {
-				rep = v[2].(string)
-			}
-			if v[1].(string) == "" { // Spark leaves the string unchanged for an empty search
-				return v[0].(string)
-			}
-			return strings.ReplaceAll(v[0].(string), v[1].(string), rep)
-		}), nil
-	})
+		return strings.Repeat(v[0].(string), int(n))
+	}, types.StringType, types.IntType))
+	def("replace", 2, 3, "replace(str, search[, replacement='']) -> string: replaces every occurrence", typed(types.StringType, func(v []any) any {
+		rep := ""
+		if len(v) > 2 {
+			rep = v[2].(string)
+		}
+		if v[1].(string) == "" { // Spark leaves the string unchanged for an empty search
+			return v[0].(string)
+		}
+		return strings.ReplaceAll(v[0].(string), v[1].(string), rep)
+	}, types.StringType))
 	def("split", 2, 3, "split(str, regex[, limit=-1]) -> array<string>", buildSplit)
 	def("regexp_extract", 2, 3, "regexp_extract(str, regex[, group=1]) -> string; '' when nothing matches", buildRegexpExtract)
 	def("regexp_replace", 3, 4, "regexp_replace(str, regex, replacement[, pos=1]) -> string; $n refers to groups", buildRegexpReplace)
@@ -694,63 +664,45 @@ func utf8Valid(b []byte) string {
 func init() {
 	def("locate", 2, 3, "locate(substr, str[, pos=1]) -> int: 1-based position of substr in str at or after pos, 0 if none", buildLocate)
 	def("position", 2, 3, "position(substr, str[, pos=1]) -> int: same as locate", buildLocate)
-	def("translate", 3, 3, "translate(str, from, to) -> string: replaces each character of from by the one at the same place in to, deleting those without one", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.StringType)
-		if err != nil {
-			return nil, err
+	def("translate", 3, 3, "translate(str, from, to) -> string: replaces each character of from by the one at the same place in to, deleting those without one", typed(types.StringType, func(v []any) any {
+		from, to := []rune(v[1].(string)), []rune(v[2].(string))
+		m := map[rune]rune{}
+		for i, r := range from {
+			if _, seen := m[r]; seen {
+				continue // the first occurrence wins
+			}
+			if i < len(to) {
+				m[r] = to[i]
+			} else {
+				m[r] = -1
+			}
 		}
-		return c.scalar(call, types.StringType, a, func(v []any) any {
-			from, to := []rune(v[1].(string)), []rune(v[2].(string))
-			m := map[rune]rune{}
-			for i, r := range from {
-				if _, seen := m[r]; seen {
-					continue // the first occurrence wins
+		var sb strings.Builder
+		for _, r := range v[0].(string) {
+			if t, ok := m[r]; ok {
+				if t >= 0 {
+					sb.WriteRune(t)
 				}
-				if i < len(to) {
-					m[r] = to[i]
-				} else {
-					m[r] = -1
-				}
+				continue
 			}
-			var sb strings.Builder
-			for _, r := range v[0].(string) {
-				if t, ok := m[r]; ok {
-					if t >= 0 {
-						sb.WriteRune(t)
-					}
-					continue
-				}
-				sb.WriteRune(r)
-			}
-			return sb.String()
-		}), nil
-	})
-	def("ascii", 1, 1, "ascii(str) -> int: code point of the first character, 0 for ''", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.StringType)
-		if err != nil {
-			return nil, err
+			sb.WriteRune(r)
 		}
-		return c.scalar(call, types.IntType, a, func(v []any) any {
-			r, n := utf8.DecodeRuneInString(v[0].(string))
-			if n == 0 {
-				return int64(0)
-			}
-			return int64(r)
-		}), nil
-	})
-	def("chr,char", 1, 1, "chr(n) -> string: the character n mod 256 (Latin-1); '' for negative n", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.LongType)
-		if err != nil {
-			return nil, err
+		return sb.String()
+	}, types.StringType))
+	def("ascii", 1, 1, "ascii(str) -> int: code point of the first character, 0 for ''", typed(types.IntType, func(v []any) any {
+		r, n := utf8.DecodeRuneInString(v[0].(string))
+		if n == 0 {
+			return int64(0)
 		}
-		return c.scalar(call, types.StringType, a, func(v []any) any {
-			n := v[0].(int64)
-			if n < 0 {
-				return ""
-			}
-			return string(rune(n % 256))
-		}), nil
-	})
+		return int64(r)
+	}, types.StringType))
+	def("chr,char", 1, 1, "chr(n) -> string: the character n mod 256 (Latin-1); '' for negative n", typed(types.StringType, func(v []any) any {
+		n := v[0].(int64)
+		if n < 0 {
+			return ""
+		}
+		return string(rune(n % 256))
+	}, types.LongType))
 	strPred := func(name, doc string, f func(s, x string) bool) {
 		def(name, 2, 2, name+"(str, x) -> boolean: "+doc, func(c *checker, call *astCall, args []node) (node, error) {
 			a, err := c.argsAs(call, args, types.StringType)
@@ -763,29 +715,23 @@ func init() {
 	strPred("startswith", "str begins with x", strings.HasPrefix)
 	strPred("endswith", "str ends with x", strings.HasSuffix)
 	strPred("contains", "x occurs in str", strings.Contains)
-	def("split_part", 3, 3, "split_part(str, delim, n) -> string: the n-th part (1-based, negative from the end) split on the literal delim; '' when out of range", func(c *checker, call *astCall, args []node) (node, error) {
-		a, err := c.argsAs(call, args, types.StringType, types.StringType, types.IntType)
-		if err != nil {
-			return nil, err
+	def("split_part", 3, 3, "split_part(str, delim, n) -> string: the n-th part (1-based, negative from the end) split on the literal delim; '' when out of range", typed(types.StringType, func(v []any) any {
+		s, d, n := v[0].(string), v[1].(string), v[2].(int64)
+		if n == 0 {
+			return nil // Spark raises an error for index 0
 		}
-		return c.scalar(call, types.StringType, a, func(v []any) any {
-			s, d, n := v[0].(string), v[1].(string), v[2].(int64)
-			if n == 0 {
-				return nil // Spark raises an error for index 0
-			}
-			parts := []string{s}
-			if d != "" {
-				parts = strings.Split(s, d)
-			}
-			if n < 0 {
-				n += int64(len(parts)) + 1
-			}
-			if n < 1 || n > int64(len(parts)) {
-				return ""
-			}
-			return parts[n-1]
-		}), nil
-	})
+		parts := []string{s}
+		if d != "" {
+			parts = strings.Split(s, d)
+		}
+		if n < 0 {
+			n += int64(len(parts)) + 1
+		}
+		if n < 1 || n > int64(len(parts)) {
+			return ""
+		}
+		return parts[n-1]
+	}, types.StringType, types.StringType, types.IntType))
 	def("octet_length", 1, 1, "octet_length(str|binary) -> int: bytes", func(c *checker, call *astCall, args []node) (node, error) {
 		a, err := c.arg(call, args, 0, types.BinaryType)
 		if err != nil {

@@ -140,6 +140,18 @@ func constArg(args []node, i int) (any, bool) {
 	return l.v, true
 }
 
+// typed builds a function whose arguments are cast to in (the last type repeats for variadics) and
+// whose result, of type out, fn computes from non-null argument values (NULL in, NULL out).
+func typed(out *types.Type, fn func(v []any) any, in ...*types.Type) func(c *checker, call *astCall, args []node) (node, error) {
+	return func(c *checker, call *astCall, args []node) (node, error) {
+		a, err := c.argsAs(call, args, in...)
+		if err != nil {
+			return nil, err
+		}
+		return c.scalar(call, out, a, fn), nil
+	}
+}
+
 // scalar builds a null-propagating call of fn and folds it when every argument is constant.
 func (c *checker) scalar(call *astCall, t *types.Type, args []node, fn func([]any) any) node {
 	return c.fold(&callNode{name: strings.ToLower(call.name), t: t, args: args, fn: fn}, args...)
