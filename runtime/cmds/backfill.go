@@ -40,11 +40,7 @@ func applyMemoryLimit() {
 func runJoinBackfill(ctx context.Context, r *RunContext) error {
 	applyMemoryLimit()
 	var j api.Join
-	order, err := conf.ReadFile(r.ConfPath, &j)
-	if err != nil {
-		return err
-	}
-	w, err := r.Warehouse()
+	order, w, err := r.Load(&j)
 	if err != nil {
 		return err
 	}
@@ -54,11 +50,7 @@ func runJoinBackfill(ctx context.Context, r *RunContext) error {
 func runGroupByBackfill(ctx context.Context, r *RunContext) error {
 	applyMemoryLimit()
 	var gb api.GroupBy
-	order, err := conf.ReadFile(r.ConfPath, &gb)
-	if err != nil {
-		return err
-	}
-	w, err := r.Warehouse()
+	order, w, err := r.Load(&gb)
 	if err != nil {
 		return err
 	}

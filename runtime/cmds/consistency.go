@@ -9,7 +9,6 @@ import (
 	"github.com/chronon-go/chronon/runtime/consistency"
 	"github.com/chronon-go/chronon/runtime/kv"
 	"github.com/chronon-go/chronon/thrift/api"
-	"github.com/chronon-go/chronon/thrift/conf"
 )
 
 func init() {
@@ -69,11 +68,7 @@ func runLogFlattener(ctx context.Context, r *RunContext) error {
 func runConsistencyMetrics(ctx context.Context, r *RunContext) error {
 	applyMemoryLimit()
 	var j api.Join
-	order, err := conf.ReadFile(r.ConfPath, &j)
-	if err != nil {
-		return err
-	}
-	w, err := r.Warehouse()
+	order, w, err := r.Load(&j)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/chronon-go/chronon/runtime/kv"
 	"github.com/chronon-go/chronon/runtime/online"
 	"github.com/chronon-go/chronon/thrift/api"
-	"github.com/chronon-go/chronon/thrift/conf"
 )
 
 func init() {
@@ -57,11 +56,7 @@ func OpenKV(ctx context.Context, c *cli.Context, opts kv.Options) (kv.Store, err
 // (spec §7.1, docs/upload.md).
 func runUpload(ctx context.Context, r *RunContext) error {
 	var gb api.GroupBy
-	order, err := conf.ReadFile(r.ConfPath, &gb)
-	if err != nil {
-		return err
-	}
-	w, err := r.Warehouse()
+	order, w, err := r.Load(&gb)
 	if err != nil {
 		return err
 	}

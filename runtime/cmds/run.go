@@ -42,6 +42,20 @@ func (r *RunContext) ReadConf(v any) error {
 	return err
 }
 
+// Load decodes the conf file into v (e.g. *api.Join) and opens the warehouse: the start of every
+// mode that computes from tables.
+func (r *RunContext) Load(v any) (*conf.Order, *warehouse.Warehouse, error) {
+	order, err := conf.ReadFile(r.ConfPath, v)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := r.Warehouse()
+	if err != nil {
+		return nil, nil, err
+	}
+	return order, w, nil
+}
+
 // RunFunc executes one mode for one conf kind.
 type RunFunc func(ctx context.Context, r *RunContext) error
 

@@ -534,25 +534,8 @@ func BenchmarkFetchJoinLogged(b *testing.B) {
 	l := NewFetchLogger(log, FetchLoggerOptions{})
 	f := NewFetcher(fx.store)
 	f.SetLogger(l)
-	ctx := context.Background()
-	q := fx.batchEnd + 20*aggregate.HourMillis
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		u := fmt.Sprint(i % 200)
-		start := time.Now()
-		resp, err := f.FetchJoins(ctx, []Request{{Name: "quickstart/training_set.v2",
-			Keys: map[string]any{"user_id": u, "buyer": u}, AtMillis: atMs(q)}})
-		lat = append(lat, time.Since(start))
-		if err != nil || resp[0].Err != nil {
-			b.Fatal(err, resp[0].Err)
-		}
-	}
-	b.StopTimer()
+	benchJoinFetches(b, fx, f)
 	l.Close()
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 	b.ReportMetric(float64(l.Logged()), "logged")
 	b.ReportMetric(float64(l.Dropped()), "dropped")
 }
