@@ -469,6 +469,12 @@ func randAggs(r *rand.Rand, daily bool) []*api.Aggregation {
 		agg(api.Operation_APPROX_HISTOGRAM_K, "s", k(8), pick()),
 		agg(api.Operation_SUM, "l", nil, pick(), "b"),
 		agg(api.Operation_LAST, "s", nil, pick(), "b"),
+		// numeric inputs of the direct path's typed loops (direct.go)
+		agg(api.Operation_LAST_K, "l", k(3), pick()),
+		agg(api.Operation_LAST_K, "d", k(2), pick()),
+		agg(api.Operation_FIRST_K, "d", k(2), pick()),
+		agg(api.Operation_AVERAGE, "d", nil, pick()),
+		agg(api.Operation_COUNT, "i", nil, pick()),
 		agg(api.Operation_AVERAGE, "ls", nil, pick()),
 		agg(api.Operation_COUNT, "ls", nil, pick()),
 		agg(api.Operation_TOP_K, "ls", k(2), pick()),

@@ -100,6 +100,13 @@ type Sawtooth struct {
 	// events instead of through hops (same windows, same results; cheaper for the many keys with a
 	// handful of events). Tests set it to force either path.
 	directLimit int
+
+	// typed loops of the direct path (direct.go): per part its loop and K, per input column the
+	// gathered values of the current key, and the columns to gather
+	loops      []loopKind
+	loopK      []int
+	gath       []gathered
+	gatherCols []int
 }
 
 // defaultDirectLimit was chosen on the quickstart shape (about ten events per key): the direct path
@@ -160,6 +167,20 @@ func NewSawtooth(agg *Aggregator, res Resolution) (*Sawtooth, error) {
 		s.heads[b] = make([]State, len(s.sizes))
 		s.headScratch[b] = make([]State, len(s.sizes))
 		s.headCursors[b] = make([]int, len(s.sizes))
+	}
+	s.gath = make([]gathered, len(agg.schema))
+	for i := range agg.parts {
+		c := agg.bases[agg.partBase[i]]
+		kind := loopFor(c, agg.schema[c.in].Type)
+		s.loops = append(s.loops, kind)
+		k := 0
+		if tk, ok := c.k.(timedK); ok {
+			k = tk.k
+		}
+		s.loopK = append(s.loopK, k)
+		if kind != loopNone && !slices.Contains(s.gatherCols, c.in) {
+			s.gatherCols = append(s.gatherCols, c.in)
+		}
 	}
 	for i, ti := range s.tailIdx {
 		if b := agg.partBase[i]; ti >= 0 && (s.minTail[b] < 0 || ti < s.minTail[b]) {
@@ -273,6 +294,9 @@ func (s *Sawtooth) Compute(ev Events, queries []int64, out *types.Batch) error {
 // computeDirect evaluates every query by aggregating the events of each window directly: the window
 // of part p at q is [Floor(q-W, tail hop), q), unwindowed parts take every event before q.
 func (s *Sawtooth) computeDirect(ev Events, queries []int64, out *types.Batch) {
+	for _, in := range s.gatherCols {
+		s.gath[in].gather(ev, ev.Batch.Cols[in])
+	}
 	for _, q := range queries {
 		hi := sort.Search(len(ev.Ts), func(i int) bool { return ev.Ts[i] >= q })
 		for p := range s.agg.parts {
@@ -282,6 +306,10 @@ func (s *Sawtooth) computeDirect(ev Events, queries []int64, out *types.Batch) {
 			if w != 0 {
 				start := Floor(q-w, s.sizes[s.tailIdx[p]])
 				lo = sort.Search(hi, func(i int) bool { return ev.Ts[i] >= start })
+			}
+			if kind := s.loops[p]; kind != loopNone && (w != 0 || b >= len(ev.Prior) || ev.Prior[b] == nil) {
+				runLoop(kind, s.loopK[p], &s.gath[s.agg.bases[b].in], lo, hi, out.Cols[p], &s.arena)
+				continue
 			}
 			// A fresh state each time: a reset one would look initialized even when every input in
 			// the window is null, and such a window must finalize to null (spec §5).

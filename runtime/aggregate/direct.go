@@ -1,0 +1,256 @@
+package aggregate
+
+import "github.com/chronon-go/chronon/runtime/types"
+
+// Typed window loops for the direct path. computeDirect evaluates every window of a key from its raw
+// events; for the common numeric shapes (COUNT, SUM, AVERAGE, FIRST_K, LAST_K of a number, without
+// buckets) this file does the same with a loop over the key's values gathered into typed slices
+// once per key, instead of one interface call per event, window and operation. Each loop performs
+// exactly the updates and the finalization of the operation's State (same order, same arithmetic,
+// null when no input was non-null), so both ways give identical results; TestDirectLoopsMatchStates
+// checks that on random inputs.
+
+// loopKind selects a typed loop; loopNone parts use the operation's State.
+type loopKind uint8
+
+const (
+	loopNone loopKind = iota
+	loopCount
+	loopSumInt
+	loopSumFloat
+	loopAvgInt
+	loopAvgFloat
+	loopLastKInt
+	loopLastKFloat
+	loopFirstKInt
+	loopFirstKFloat
+)
+
+// loopFor is the typed loop of base c, given its input column type.
+func loopFor(c *columnAgg, in *types.Type) loopKind {
+	if c.bucket >= 0 || c.mode != modeDirect {
+		return loopNone
+	}
+	var isInt, isFloat bool
+	switch in.Kind {
+	case types.Byte, types.Short, types.Int, types.Long:
+		isInt = true
+	case types.Float, types.Double:
+		isFloat = true
+	}
+	switch k := c.k.(type) {
+	case countKernel:
+		return loopCount
+	case sumLongKernel:
+		if isInt {
+			return loopSumInt
+		}
+	case sumDoubleKernel:
+		if isFloat {
+			return loopSumFloat
+		}
+	case avgKernel:
+		switch {
+		case isInt:
+			return loopAvgInt
+		case isFloat:
+			return loopAvgFloat
+		}
+	case timedK:
+		if k.k <= 0 {
+			return loopNone
+		}
+		switch {
+		case isInt && k.fam == famInt && k.last:
+			return loopLastKInt
+		case isFloat && k.fam == famFloat && k.last:
+			return loopLastKFloat
+		case isInt && k.fam == famInt:
+			return loopFirstKInt
+		case isFloat && k.fam == famFloat:
+			return loopFirstKFloat
+		}
+	}
+	return loopNone
+}
+
+// gathered is one input column's values for a key's events, in event order.
+type gathered struct {
+	valid  []bool
+	ints   []int64
+	floats []float64
+}
+
+// gather fills g from column col at the events' rows.
+func (g *gathered) gather(ev Events, col *types.Column) {
+	n := len(ev.Ts)
+	g.valid = resize(g.valid, n)
+	for i := range n {
+		g.valid[i] = !col.IsNull(ev.row(i))
+	}
+	switch col.Type.Kind {
+	case types.Byte, types.Short, types.Int, types.Long:
+		g.ints = resize(g.ints, n)
+		for i := range n {
+			g.ints[i] = col.Ints[ev.row(i)]
+		}
+	case types.Float, types.Double:
+		g.floats = resize(g.floats, n)
+		for i := range n {
+			g.floats[i] = col.Floats[ev.row(i)]
+		}
+	}
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// runLoop appends the value of events [lo, hi) for a part with loop kind kind (k: its FIRST_K /
+// LAST_K size) to col.
+func runLoop(kind loopKind, k int, g *gathered, lo, hi int, col *types.Column, arena *types.ListArena) {
+	valid := g.valid[lo:hi]
+	switch kind {
+	case loopCount:
+		n := int64(0)
+		for _, ok := range valid {
+			if ok {
+				n++
+			}
+		}
+		if n == 0 {
+			col.AppendNull()
+			return
+		}
+		appendInt(col, n)
+	case loopSumInt:
+		sum, seen := int64(0), false
+		for i, v := range g.ints[lo:hi] {
+			if valid[i] {
+				sum += v
+				seen = true
+			}
+		}
+		if !seen {
+			col.AppendNull()
+			return
+		}
+		appendInt(col, sum)
+	case loopSumFloat:
+		sum, seen := 0.0, false
+		for i, v := range g.floats[lo:hi] {
+			if valid[i] {
+				sum += v
+				seen = true
+			}
+		}
+		if !seen {
+			col.AppendNull()
+			return
+		}
+		appendFloat(col, sum)
+	case loopAvgInt:
+		sum, n := 0.0, int64(0)
+		for i, v := range g.ints[lo:hi] {
+			if valid[i] {
+				sum += float64(v)
+				n++
+			}
+		}
+		if n == 0 {
+			col.AppendNull()
+			return
+		}
+		appendFloat(col, sum/float64(n))
+	case loopAvgFloat:
+		sum, n := 0.0, int64(0)
+		for i, v := range g.floats[lo:hi] {
+			if valid[i] {
+				sum += v
+				n++
+			}
+		}
+		if n == 0 {
+			col.AppendNull()
+			return
+		}
+		appendFloat(col, sum/float64(n))
+	case loopLastKInt:
+		m := countLatest(valid, k)
+		if m == 0 {
+			col.AppendNull()
+			return
+		}
+		col.Append(arena.BoxInt64s(latest(arena.Int64s(m), g.ints[lo:hi], valid)))
+	case loopLastKFloat:
+		m := countLatest(valid, k)
+		if m == 0 {
+			col.AppendNull()
+			return
+		}
+		col.Append(arena.BoxFloat64s(latest(arena.Float64s(m), g.floats[lo:hi], valid)))
+	case loopFirstKInt:
+		m := countEarliest(valid, k)
+		if m == 0 {
+			col.AppendNull()
+			return
+		}
+		col.Append(arena.BoxInt64s(earliest(arena.Int64s(m), g.ints[lo:hi], valid)))
+	case loopFirstKFloat:
+		m := countEarliest(valid, k)
+		if m == 0 {
+			col.AppendNull()
+			return
+		}
+		col.Append(arena.BoxFloat64s(earliest(arena.Float64s(m), g.floats[lo:hi], valid)))
+	}
+}
+
+// countLatest is how many of the last valid entries LAST_K keeps: min(k, valid count).
+func countLatest(valid []bool, k int) int {
+	m := 0
+	for i := len(valid) - 1; i >= 0 && m < k; i-- {
+		if valid[i] {
+			m++
+		}
+	}
+	return m
+}
+
+func countEarliest(valid []bool, k int) int {
+	m := 0
+	for i := 0; i < len(valid) && m < k; i++ {
+		if valid[i] {
+			m++
+		}
+	}
+	return m
+}
+
+// latest fills out with the last len(out) valid values, most recent first (LAST_K's output order;
+// among equal times the later event, in scan order, is the more recent).
+func latest[T any](out, vals []T, valid []bool) []T {
+	j := 0
+	for i := len(vals) - 1; j < len(out); i-- {
+		if valid[i] {
+			out[j] = vals[i]
+			j++
+		}
+	}
+	return out
+}
+
+// earliest fills out with the first len(out) valid values in time order (FIRST_K's output order).
+func earliest[T any](out, vals []T, valid []bool) []T {
+	j := 0
+	for i := 0; j < len(out); i++ {
+		if valid[i] {
+			out[j] = vals[i]
+			j++
+		}
+	}
+	return out
+}
