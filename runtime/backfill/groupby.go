@@ -256,15 +256,39 @@ type query struct {
 	ds  string // for entity snapshots: the partition to read
 }
 
-// valuesAt computes features for every query. The result has one row per query, in query order;
-// queries whose key has no data get nulls.
-func (p *gbPlan) valuesAt(data *scanned, queries []query) (*types.Batch, error) {
+// placement says where each query's answer goes: row rows[i] of a result of n rows, the others
+// null. The zero placement is query order (row i, len(queries) rows). Placing answers straight
+// into the caller's row order saves a second gather of every feature column.
+type placement struct {
+	rows []int32
+	n    int
+}
+
+// index returns, for every result row, the source row of src (-1: null), where src[i] is query
+// i's row in the computed batch.
+func (pl placement) index(src []int32) []int32 {
+	if pl.rows == nil {
+		return src
+	}
+	idx := make([]int32, pl.n)
+	for i := range idx {
+		idx[i] = -1
+	}
+	for qi, r := range pl.rows {
+		idx[r] = src[qi]
+	}
+	return idx
+}
+
+// valuesAt computes features for every query, placed by pl; queries whose key has no data get
+// nulls.
+func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.Batch, error) {
 	feats, err := p.features(data)
 	if err != nil {
 		return nil, err
 	}
 	if p.gb.Aggregations == nil {
-		return p.snapshotRows(data, feats, queries), nil
+		return p.snapshotRows(data, feats, queries, pl), nil
 	}
 	keyCols := make([]*types.Column, len(p.keys))
 	for i, k := range p.keys {
@@ -376,7 +400,7 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query) (*types.Batch, error) 
 		}(wi)
 	}
 	wg.Wait()
-	return gatherAnswers(feats, len(queries), results)
+	return gatherAnswers(feats, len(queries), results, pl)
 }
 
 // workerResult is what one worker computed: its output rows and which query each row answers.
@@ -387,7 +411,7 @@ type workerResult struct {
 }
 
 // gatherAnswers puts the workers' rows in query order; queries nobody answered get nulls.
-func gatherAnswers(feats types.Schema, nQueries int, results []workerResult) (*types.Batch, error) {
+func gatherAnswers(feats types.Schema, nQueries int, results []workerResult, pl placement) (*types.Batch, error) {
 	idx := make([]int32, nQueries)
 	for i := range idx {
 		idx[i] = -1
@@ -407,7 +431,7 @@ func gatherAnswers(feats types.Schema, nQueries int, results []workerResult) (*t
 		offset += int32(r.out.Len())
 		outs = append(outs, r.out)
 	}
-	return takeBatch(concatBatches(feats, outs), idx), nil
+	return takeBatch(concatBatches(feats, outs), pl.index(idx)), nil
 }
 
 // concatBatches is types.Concat with the columns appended in parallel.
@@ -584,7 +608,7 @@ func sortQueries(qs []int32, queries []query) {
 
 // snapshotRows answers entity queries without aggregations: the key's row in partition q.ds (the
 // last one in scan order when a snapshot repeats a key).
-func (p *gbPlan) snapshotRows(data *scanned, feats types.Schema, queries []query) *types.Batch {
+func (p *gbPlan) snapshotRows(data *scanned, feats types.Schema, queries []query, pl placement) *types.Batch {
 	// Rows grouped by (key, ds) with the hash grouping of keys.go; a query finds its group by the
 	// same encoding keyOf gives those columns: the key, a zero byte, the partition.
 	cols := make([]*types.Column, 0, len(p.keys)+1)
@@ -612,7 +636,7 @@ func (p *gbPlan) snapshotRows(data *scanned, feats types.Schema, queries []query
 	for _, f := range feats {
 		sel.Cols = append(sel.Cols, data.batch.Col(f.Name))
 	}
-	return takeBatch(sel, idx)
+	return takeBatch(sel, pl.index(idx))
 }
 
 func takeBatch(b *types.Batch, idx []int32) *types.Batch {

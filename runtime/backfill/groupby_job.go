@@ -137,7 +137,7 @@ func (p *gbPlan) snapshotChunk(w *warehouse.Warehouse, start, end string) (*type
 			qDay = append(qDay, d)
 		}
 	}
-	vals, err := p.valuesAt(data, queries)
+	vals, err := p.valuesAt(data, queries, placement{})
 	if err != nil {
 		return nil, err
 	}

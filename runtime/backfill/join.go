@@ -393,7 +393,7 @@ func writeByDs(tx *warehouse.Txn, b *types.Batch) error {
 				if j >= len(jobs) {
 					return
 				}
-				errs[j] = tx.WriteFileNumbered([]string{jobs[j].ds}, jobs[j].num, takeBatch(data, jobs[j].rows))
+				errs[j] = tx.WriteFileNumbered([]string{jobs[j].ds}, jobs[j].num, rowsOf(data, jobs[j].rows))
 			}
 		}()
 	}
@@ -404,6 +404,20 @@ func writeByDs(tx *warehouse.Txn, b *types.Batch) error {
 		}
 	}
 	return nil
+}
+
+// rowsOf is takeBatch(b, rows), without a copy when rows are consecutive (left rows arrive
+// partition by partition, so a partition's rows usually are).
+func rowsOf(b *types.Batch, rows []int32) *types.Batch {
+	if n := len(rows); n > 0 && int(rows[n-1]-rows[0]) == n-1 {
+		lo, hi := int(rows[0]), int(rows[n-1])+1
+		out := &types.Batch{Schema: b.Schema, Cols: make([]*types.Column, len(b.Cols))}
+		for i, c := range b.Cols {
+			out.Cols[i] = c.Slice(lo, hi)
+		}
+		return out
+	}
+	return takeBatch(b, rows)
 }
 
 // computeChunk builds the output rows for the left partitions of [start, end] that are in todo.
@@ -671,18 +685,11 @@ func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.
 	if err != nil {
 		return nil, fmt.Errorf("join %s: %w", p.name, err)
 	}
-	vals, err := pp.gb.valuesAt(data, queries)
+	vals, err := pp.gb.valuesAt(data, queries, placement{rows: rowOfQuery, n: n})
 	if err != nil {
 		return nil, fmt.Errorf("join %s: %w", p.name, err)
 	}
-	idx := make([]int32, n)
-	for i := range idx {
-		idx[i] = -1
-	}
-	for qi, r := range rowOfQuery {
-		idx[r] = int32(qi)
-	}
-	return takeBatch(vals, idx), nil
+	return vals, nil
 }
 
 func hasMutations(gb *api.GroupBy) bool {

@@ -64,24 +64,30 @@ func newKeyGroups(cols []*types.Column, n int) *keyGroups {
 		}(w)
 	}
 	wg.Wait()
-	// Stable scatter into buckets (worker ranges are in row order, so scan order is kept).
+	// Stable scatter into buckets, each worker its own row range: within a bucket, worker w's rows
+	// go after those of the workers before it, so rows keep their scan order.
 	starts := make([]int32, 1<<bucketBits+1)
+	next := make([][1 << bucketBits]int32, workers)
 	for b := 0; b < 1<<bucketBits; b++ {
-		total := int32(0)
+		at := starts[b]
 		for w := 0; w < workers; w++ {
-			total += counts[w][b]
+			next[w][b] = at
+			at += counts[w][b]
 		}
-		starts[b+1] = starts[b] + total
+		starts[b+1] = at
 	}
 	sorted := make([]hashedRow, starts[1<<bucketBits])
-	next := append([]int32(nil), starts[:1<<bucketBits]...)
-	for i := 0; i < n; i++ {
-		if valid[i] {
-			b := rows[i].h1 >> (64 - bucketBits)
-			sorted[next[b]] = rows[i]
-			next[b]++
+	_ = onWorkers(workers, func(w int) error {
+		cur := &next[w]
+		for i := w * n / workers; i < (w+1)*n/workers; i++ {
+			if valid[i] {
+				b := rows[i].h1 >> (64 - bucketBits)
+				sorted[cur[b]] = rows[i]
+				cur[b]++
+			}
 		}
-	}
+		return nil
+	})
 	rows = nil
 	// Order each bucket by (h1, h2), rows of a key in row order, in parallel.
 	var bi int32

@@ -148,7 +148,7 @@ func (p *gbPlan) mutationValuesAt(w *warehouse.Warehouse, queries []query, minDa
 		}(wi)
 	}
 	wg.Wait()
-	return gatherAnswers(feats, len(queries), results)
+	return gatherAnswers(feats, len(queries), results, placement{})
 }
 
 // dayBounds are a query day's snapshot partition (the day before) and batch end (its midnight).

@@ -263,7 +263,7 @@ func TestUploadQuickstartReturns(t *testing.T) {
 			keys = append(keys, k)
 		}
 	}
-	want, err := p.valuesAt(data, queries)
+	want, err := p.valuesAt(data, queries, placement{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,3 +107,26 @@ func Concat(schema Schema, batches []*Batch) *Batch {
 	}
 	return out
 }
+
+// Slice returns rows [lo, hi) of c as a column sharing c's storage (not to be appended to).
+func (c *Column) Slice(lo, hi int) *Column {
+	out := &Column{Type: c.Type}
+	if c.Nulls != nil {
+		out.Nulls = c.Nulls[lo:hi:hi]
+	}
+	switch storage(c.Type.Kind) {
+	case storeBool:
+		out.Bools = c.Bools[lo:hi:hi]
+	case storeInt:
+		out.Ints = c.Ints[lo:hi:hi]
+	case storeFloat:
+		out.Floats = c.Floats[lo:hi:hi]
+	case storeString:
+		out.Strs = c.Strs[lo:hi:hi]
+	case storeBytes:
+		out.Bytes = c.Bytes[lo:hi:hi]
+	default:
+		out.Values = c.Values[lo:hi:hi]
+	}
+	return out
+}

@@ -43,3 +43,19 @@ func TestTakeAndConcat(t *testing.T) {
 		t.Errorf("Concat: len %d, err %v", all.Len(), err)
 	}
 }
+
+func TestSlice(t *testing.T) {
+	c := NewColumn(StringType, 4)
+	for _, v := range []any{"a", nil, "c", "d"} {
+		c.Append(v)
+	}
+	s := c.Slice(1, 3)
+	if s.Len() != 2 || !s.IsNull(0) || s.Value(1) != "c" {
+		t.Errorf("Slice(1, 3) = %d rows, null %v, %v", s.Len(), s.IsNull(0), s.Value(1))
+	}
+	// appending to the slice must not overwrite the parent's next row
+	s.Append("x")
+	if c.Value(3) != "d" {
+		t.Errorf("appending to a slice changed the parent: %v", c.Value(3))
+	}
+}
