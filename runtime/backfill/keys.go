@@ -1,7 +1,6 @@
 package backfill
 
 import (
-	"cmp"
 	"hash/maphash"
 	"runtime"
 	"slices"
@@ -13,7 +12,7 @@ import (
 
 // keyGroups groups the rows of a batch by key without a map insert per row. Each key is identified
 // by two independent 64-bit hashes (a false match needs both to collide: about 1e-25 for ten million
-// keys), rows are scattered into buckets by hash in one pass and sorted within each small bucket, and
+// keys), rows are scattered into buckets by hash in one pass and grouped within each small bucket, and
 // runs of equal hashes become groups. Rows keep their scan order within a group.
 type keyGroups struct {
 	cols    []*types.Column
@@ -22,7 +21,8 @@ type keyGroups struct {
 	members []int32 // row indices grouped by key
 	off     []int32 // group g is members[off[g]:off[g+1]]
 	h1, h2  []uint64
-	bucket  []int32 // groups of bucket b are [bucket[b], bucket[b+1])
+	index   []int32 // open addressing on h1: group id + 1, 0 = empty (see buildIndex)
+	mask    uint64
 }
 
 const bucketBits = 12
@@ -89,7 +89,7 @@ func newKeyGroups(cols []*types.Column, n int) *keyGroups {
 		return nil
 	})
 	rows = nil
-	// Order each bucket by (h1, h2), rows of a key in row order, in parallel.
+	// Group each bucket's rows by (h1, h2), rows of a key in row order, in parallel.
 	var bi int32
 	var mu sync.Mutex
 	for w := 0; w < workers; w++ {
@@ -111,9 +111,7 @@ func newKeyGroups(cols []*types.Column, n int) *keyGroups {
 	}
 	wg.Wait()
 	g.members = make([]int32, len(sorted))
-	g.bucket = make([]int32, 1<<bucketBits+1)
 	for b := 0; b < 1<<bucketBits; b++ {
-		g.bucket[b] = int32(len(g.h1))
 		for i := starts[b]; i < starts[b+1]; i++ {
 			g.members[i] = sorted[i].row
 			if i == starts[b] || sorted[i].h1 != sorted[i-1].h1 || sorted[i].h2 != sorted[i-1].h2 {
@@ -123,9 +121,28 @@ func newKeyGroups(cols []*types.Column, n int) *keyGroups {
 			}
 		}
 	}
-	g.bucket[1<<bucketBits] = int32(len(g.h1))
 	g.off = append(g.off, int32(len(sorted)))
+	g.buildIndex()
 	return g
+}
+
+// buildIndex fills the open-addressing table find probes: a lookup then costs a cache miss or two
+// instead of a binary search over a million hashes (a join looks up every left row's key).
+func (g *keyGroups) buildIndex() {
+	size := 1
+	for size < 2*len(g.h1) {
+		size <<= 1
+	}
+	g.mask = uint64(size - 1)
+	g.index = make([]int32, size)
+	for id, h := range g.h1 {
+		// The low bits of h1 place the entry (the top bits chose its bucket).
+		slot := h & g.mask
+		for g.index[slot] != 0 {
+			slot = (slot + 1) & g.mask
+		}
+		g.index[slot] = int32(id) + 1
+	}
 }
 
 // bucketScratch holds one worker's buffers for orderBucket.
@@ -133,7 +150,6 @@ type bucketScratch struct {
 	table []int32 // open addressing: group index + 1, 0 = empty
 	gid   []int32 // group of each row
 	grps  []bucketGroup
-	order []int32
 	tmp   []hashedRow
 }
 
@@ -142,9 +158,8 @@ type bucketGroup struct {
 	n, off int32
 }
 
-// orderBucket orders seg (rows in row order) by (h1, h2) keeping row order within equal hashes. It
-// groups with a small hash table and sorts only the distinct keys, which is several times cheaper
-// than sorting every row when keys repeat (ten events per user is typical).
+// orderBucket makes the rows of each key (equal (h1, h2)) of seg adjacent, keeping their row order,
+// with a small hash table: one pass to count, one to place, no sort.
 func (sc *bucketScratch) orderBucket(seg []hashedRow) {
 	if len(seg) < 2 {
 		return
@@ -179,19 +194,9 @@ func (sc *bucketScratch) orderBucket(seg []hashedRow) {
 			break
 		}
 	}
-	sc.order = slices.Grow(sc.order[:0], len(sc.grps))[:len(sc.grps)]
-	for i := range sc.order {
-		sc.order[i] = int32(i)
-	}
-	slices.SortFunc(sc.order, func(a, b int32) int {
-		x, y := &sc.grps[a], &sc.grps[b]
-		if x.h1 != y.h1 {
-			return cmpU64(x.h1, y.h1)
-		}
-		return cmpU64(x.h2, y.h2)
-	})
+	// Groups in order of first appearance (find uses a hash index, so no order is needed).
 	off := int32(0)
-	for _, g := range sc.order {
+	for g := range sc.grps {
 		sc.grps[g].off = off
 		off += sc.grps[g].n
 	}
@@ -203,8 +208,6 @@ func (sc *bucketScratch) orderBucket(seg []hashedRow) {
 	}
 }
 
-func cmpU64(a, b uint64) int { return cmp.Compare(a, b) }
-
 // count is the number of groups.
 func (g *keyGroups) count() int { return len(g.h1) }
 
@@ -213,19 +216,14 @@ func (g *keyGroups) rows(id int32) []int32 { return g.members[g.off[id]:g.off[id
 
 // find returns the group of key k (as keyOf renders it), or -1.
 func (g *keyGroups) find(k string) int32 {
-	h1, h2 := maphash.String(g.seed1, k), maphash.String(g.seed2, k)
-	b := h1 >> (64 - bucketBits)
-	lo, hi := g.bucket[b], g.bucket[b+1]
-	for lo < hi {
-		m := (lo + hi) / 2
-		if g.h1[m] < h1 || (g.h1[m] == h1 && g.h2[m] < h2) {
-			lo = m + 1
-		} else {
-			hi = m
+	h1 := maphash.String(g.seed1, k)
+	for slot := h1 & g.mask; ; slot = (slot + 1) & g.mask {
+		id := g.index[slot] - 1
+		if id < 0 {
+			return -1
+		}
+		if g.h1[id] == h1 && g.h2[id] == maphash.String(g.seed2, k) {
+			return id
 		}
 	}
-	if lo < g.bucket[b+1] && g.h1[lo] == h1 && g.h2[lo] == h2 {
-		return lo
-	}
-	return -1
 }
