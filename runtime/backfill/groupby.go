@@ -374,7 +374,13 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 				results[wi].err = fmt.Errorf("GroupBy %s: %w", p.name, err)
 				return
 			}
-			c := &computer{p: p, st: st, data: data, tsCol: tsCol, queries: queries, out: types.NewBatch(agg.OutputSchema(), 0)}
+			// Room for one row per query of this worker's keys (an upper bound: equal times share
+			// a row), so the output columns are not regrown and copied a dozen times.
+			room := 0
+			for id := wi; id < allKeys; id += workers {
+				room += int(qOff[id+1] - qOff[id])
+			}
+			c := &computer{p: p, st: st, data: data, tsCol: tsCol, queries: queries, out: types.NewBatch(agg.OutputSchema(), room)}
 			for id := wi; id < allKeys; id += workers {
 				qs := qByKey[qOff[id]:qOff[id+1]]
 				if len(qs) == 0 {
