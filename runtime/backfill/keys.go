@@ -11,8 +11,9 @@ import (
 )
 
 // keyGroups groups the rows of a batch by key without a map insert per row. Each key is identified
-// by two independent 64-bit hashes (a false match needs both to collide: about 1e-25 for ten million
-// keys), rows are scattered into buckets by hash in one pass and grouped within each small bucket, and
+// by a 64-bit hash and 32 bits of a second, independent one (a false match needs both to collide:
+// below 1e-15 for ten million distinct keys; 16-byte rows instead of 24 save a quarter of the
+// grouping's memory traffic), rows are scattered into buckets by hash in one pass and grouped within each small bucket, and
 // runs of equal hashes become groups. Rows keep their scan order within a group.
 type keyGroups struct {
 	cols    []*types.Column
@@ -20,7 +21,8 @@ type keyGroups struct {
 	seed2   maphash.Seed
 	members []int32 // row indices grouped by key
 	off     []int32 // group g is members[off[g]:off[g+1]]
-	h1, h2  []uint64
+	h1      []uint64
+	h2      []uint32
 	index   []int32 // open addressing on h1: group id + 1, 0 = empty (see buildIndex)
 	mask    uint64
 }
@@ -28,17 +30,20 @@ type keyGroups struct {
 const bucketBits = 12
 
 type hashedRow struct {
-	h1, h2 uint64
-	row    int32
+	h1  uint64
+	h2  uint32
+	row int32
 }
 
-func (g *keyGroups) hash(i int, buf *strings.Builder) (uint64, uint64, bool) {
+func (g *keyGroups) hash(i int, buf *strings.Builder) (uint64, uint32, bool) {
 	k, ok := keyOf(g.cols, i, buf)
 	if !ok {
 		return 0, 0, false
 	}
-	return maphash.String(g.seed1, k), maphash.String(g.seed2, k), true
+	return maphash.String(g.seed1, k), g.hash2(k), true
 }
+
+func (g *keyGroups) hash2(k string) uint32 { return uint32(maphash.String(g.seed2, k)) }
 
 func newKeyGroups(cols []*types.Column, n int) *keyGroups {
 	g := &keyGroups{cols: cols, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
@@ -154,7 +159,8 @@ type bucketScratch struct {
 }
 
 type bucketGroup struct {
-	h1, h2 uint64
+	h1     uint64
+	h2     uint32
 	n, off int32
 }
 
@@ -222,7 +228,7 @@ func (g *keyGroups) find(k string) int32 {
 		if id < 0 {
 			return -1
 		}
-		if g.h1[id] == h1 && g.h2[id] == maphash.String(g.seed2, k) {
+		if g.h1[id] == h1 && g.h2[id] == g.hash2(k) {
 			return id
 		}
 	}
