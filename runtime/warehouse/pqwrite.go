@@ -29,9 +29,18 @@ type fileWriter struct {
 	vals      []parquet.Value // values of one flat column chunk, reused
 	pending   int             // rows in the current row group
 	total     int64
+	// direct, when set, writes the file instead (all columns primitive or list<primitive>: see
+	// pqdirect.go); the fields above are then unused.
+	direct *directWriter
 }
 
 func newFileWriter(path string, s types.Schema) (*fileWriter, error) {
+	return openFileWriter(path, s, directSupported(s))
+}
+
+// openFileWriter creates the file; direct selects directWriter, which the schema must support (tests
+// write the same rows both ways to compare the files).
+func openFileWriter(path string, s types.Schema, direct bool) (*fileWriter, error) {
 	ps, err := parquetSchema(s)
 	if err != nil {
 		return nil, err
@@ -39,6 +48,14 @@ func newFileWriter(path string, s types.Schema) (*fileWriter, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err
+	}
+	if direct {
+		d := newDirectWriter(f, s, ps)
+		if err := d.start(); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return &fileWriter{schema: s, f: f, direct: d}, nil
 	}
 	buf := bufio.NewWriterSize(f, 1<<20)
 	w := &fileWriter{
@@ -63,6 +80,9 @@ func newFileWriter(path string, s types.Schema) (*fileWriter, error) {
 func (w *fileWriter) Write(b *types.Batch) error {
 	if err := checkBatch(w.schema, b); err != nil {
 		return err
+	}
+	if w.direct != nil {
+		return w.direct.Write(b)
 	}
 	n := b.Len()
 	const chunk = 4096
@@ -133,6 +153,9 @@ func isPrimitive(t *types.Type) bool {
 
 // Close finishes the file and syncs it to disk, so a committed partition survives a crash.
 func (w *fileWriter) Close() error {
+	if w.direct != nil {
+		return w.direct.Close()
+	}
 	err := w.pw.Close()
 	if err == nil {
 		err = w.buf.Flush()

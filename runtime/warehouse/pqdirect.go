@@ -1,0 +1,665 @@
+package warehouse
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"unsafe"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/chronon-go/chronon/runtime/types"
+)
+
+// directWriter writes Parquet files whose columns are all primitive or list<primitive> (the shape of
+// join and GroupBy outputs) straight from the typed column slices: levels and PLAIN values are
+// appended to per-column page buffers, pages are snappy-compressed into per-column chunk buffers, and
+// each row group's chunks are written one after another. parquet-go's generic writer spends most of
+// its time building a parquet.Value (with levels) per leaf value and re-buffering them; here a value
+// costs an append. The file is what parquet-go writes for the same schema: the schema elements and
+// column orders are derived from the same parquet.Schema (parquetSchema), DataPage V2 pages, PLAIN
+// values, RLE/bit-packed levels, snappy, chunk and page statistics. Other shapes (maps, structs,
+// nested lists) keep the parquet-go path (fileWriter), where they are rare enough not to matter.
+type directWriter struct {
+	f       *os.File
+	buf     *bufio.Writer
+	off     int64 // bytes written to buf so far
+	cols    []*directColumn
+	rgRows  int // rows per row group: rowGroupRows; tests lower it to get many row groups cheaply
+	pending int // rows in the current row group
+	total   int64
+
+	schema    []format.SchemaElement
+	orders    []format.ColumnOrder
+	rowGroups []format.RowGroup
+	hdr       bytes.Buffer
+	enc       *thrift.Encoder
+}
+
+// directPageBytes is the uncompressed size at which a page is cut (parquet-go's default page buffer),
+// so readers decode pages of the same size as before.
+const directPageBytes = 256 * 1024
+
+// directRowsPerStep is how many rows a column encodes between page-size checks.
+const directRowsPerStep = 1024
+
+// directSupported reports whether every column is primitive or list<primitive>, the shapes
+// directWriter encodes.
+func directSupported(s types.Schema) bool {
+	for _, f := range s {
+		t := f.Type
+		if t.Kind == types.List {
+			t = t.Elem
+		}
+		if _, ok := physicalOf(t.Kind); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// physicalOf is the Parquet physical type parquetNode gives a primitive kind.
+func physicalOf(k types.Kind) (format.Type, bool) {
+	switch k {
+	case types.Boolean:
+		return format.Boolean, true
+	case types.Byte, types.Short, types.Int, types.Date:
+		return format.Int32, true
+	case types.Long, types.Timestamp:
+		return format.Int64, true
+	case types.Float:
+		return format.Float, true
+	case types.Double:
+		return format.Double, true
+	case types.String, types.Binary:
+		return format.ByteArray, true
+	}
+	return 0, false
+}
+
+// createdBy is the writer name parquet-go puts in the footer for fileWriter's option, so both paths
+// sign files alike.
+var createdBy = func() string {
+	c := parquet.DefaultWriterConfig()
+	parquet.CreatedBy("chronon-go", "", "").ConfigureWriter(c)
+	return c.CreatedBy
+}()
+
+func newDirectWriter(f *os.File, s types.Schema, ps *parquet.Schema) *directWriter {
+	w := &directWriter{f: f, buf: bufio.NewWriterSize(f, 1<<20), rgRows: rowGroupRows}
+	w.enc = thrift.NewEncoder(new(thrift.CompactProtocol).NewWriter(&w.hdr))
+	w.schemaOf(ps.Name(), ps, true)
+	for i, fd := range ps.Fields() {
+		t := s[i].Type
+		c := &directColumn{list: t.Kind == types.List, maxDef: 1, path: []string{fd.Name()}}
+		if c.list {
+			t = t.Elem
+			c.maxDef = 3
+			// the three-level LIST form: <name>.list.element (parquetNode builds it with parquet.List)
+			c.path = append(c.path, fd.Fields()[0].Name(), fd.Fields()[0].Fields()[0].Name())
+		}
+		c.kind = t.Kind
+		c.phys, _ = physicalOf(t.Kind)
+		w.cols = append(w.cols, c)
+	}
+	return w
+}
+
+// schemaOf appends the schema elements of node n and its descendants in depth-first order, field by
+// field as parquet-go's writer derives them from a parquet.Schema, and the column orders of its
+// leaves.
+func (w *directWriter) schemaOf(name string, n parquet.Node, root bool) {
+	t := n.Type()
+	e := format.SchemaElement{Name: name, FieldID: int32(n.ID())}
+	if !root {
+		switch {
+		case n.Required():
+			e.RepetitionType = thrift.New(format.Required)
+		case n.Optional():
+			e.RepetitionType = thrift.New(format.Optional)
+		case n.Repeated():
+			e.RepetitionType = thrift.New(format.Repeated)
+		}
+	}
+	if lt := t.LogicalType(); lt != nil {
+		e.LogicalType = *lt
+		if d, ok := lt.Value.(*format.DecimalType); ok {
+			e.Scale.Set(d.Scale)
+			e.Precision.Set(d.Precision)
+		}
+	}
+	if l := int32(t.Length()); l > 0 {
+		e.TypeLength.Set(l)
+	}
+	if !n.Leaf() {
+		e.NumChildren.Set(int32(len(n.Fields())))
+	}
+	if pt := t.PhysicalType(); pt != nil {
+		e.Type.Set(*pt)
+	}
+	if ct := t.ConvertedType(); ct != nil {
+		e.ConvertedType.Set(*ct)
+	}
+	w.schema = append(w.schema, e)
+	if n.Leaf() {
+		w.orders = append(w.orders, *t.ColumnOrder())
+		return
+	}
+	for _, f := range n.Fields() {
+		w.schemaOf(f.Name(), f, false)
+	}
+}
+
+func (w *directWriter) start() error {
+	_, err := w.buf.WriteString("PAR1")
+	w.off = 4
+	return err
+}
+
+// Write appends rows of a batch already checked against the schema. Row groups end exactly every
+// rgRows rows, however the rows arrive in batches.
+func (w *directWriter) Write(b *types.Batch) error {
+	n := b.Len()
+	for start := 0; start < n; {
+		end := min(n, start+w.rgRows-w.pending)
+		for c, col := range b.Cols {
+			if err := w.cols[c].encode(w, col, start, end); err != nil {
+				return err
+			}
+		}
+		w.pending += end - start
+		w.total += int64(end - start)
+		if w.pending >= w.rgRows {
+			if err := w.flushRowGroup(); err != nil {
+				return err
+			}
+		}
+		start = end
+	}
+	return nil
+}
+
+// flushRowGroup cuts every column's last page and writes the row group's column chunks.
+func (w *directWriter) flushRowGroup() error {
+	if w.pending == 0 {
+		return nil
+	}
+	rg := format.RowGroup{NumRows: int64(w.pending), FileOffset: w.off, Ordinal: int16(len(w.rowGroups))}
+	for _, c := range w.cols {
+		if err := c.flushPage(w); err != nil {
+			return err
+		}
+		start := w.off
+		if _, err := w.buf.Write(c.chunk); err != nil {
+			return err
+		}
+		w.off += int64(len(c.chunk))
+		md := format.ColumnMetaData{
+			Type:                  c.phys,
+			Encoding:              []format.Encoding{format.Plain, format.RLE},
+			PathInSchema:          c.path,
+			Codec:                 format.Snappy,
+			NumValues:             c.chunkValues,
+			TotalUncompressedSize: c.chunkUncompressed,
+			TotalCompressedSize:   int64(len(c.chunk)),
+			DataPageOffset:        start,
+			Statistics:            c.chunkStats.format(c.phys),
+			EncodingStats:         []format.PageEncodingStats{{PageType: format.DataPageV2, Encoding: format.Plain, Count: c.chunkPages}},
+		}
+		rg.Columns = append(rg.Columns, format.ColumnChunk{FileOffset: start, MetaData: md})
+		rg.TotalByteSize += c.chunkUncompressed
+		rg.TotalCompressedSize += int64(len(c.chunk))
+		c.chunk = c.chunk[:0]
+		c.chunkValues, c.chunkUncompressed, c.chunkPages = 0, 0, 0
+		c.chunkStats = colStats{}
+	}
+	w.rowGroups = append(w.rowGroups, rg)
+	w.pending = 0
+	return nil
+}
+
+// Close writes the last row group and the footer and syncs the file, so a committed partition
+// survives a crash.
+func (w *directWriter) Close() error {
+	err := w.flushRowGroup()
+	if err == nil {
+		md := format.FileMetaData{
+			Version:      2, // as parquet-go: format version 2 (DataPage V2 pages)
+			Schema:       w.schema,
+			NumRows:      w.total,
+			RowGroups:    w.rowGroups,
+			CreatedBy:    createdBy,
+			ColumnOrders: w.orders,
+		}
+		w.hdr.Reset()
+		if err = w.enc.Encode(&md); err == nil {
+			var tail [8]byte
+			binary.LittleEndian.PutUint32(tail[:4], uint32(w.hdr.Len()))
+			copy(tail[4:], "PAR1")
+			w.buf.Write(w.hdr.Bytes())
+			_, err = w.buf.Write(tail[:])
+		}
+	}
+	if err == nil {
+		err = w.buf.Flush()
+	}
+	if err == nil {
+		err = w.f.Sync()
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// directColumn is one leaf column: the page being filled and the row group's encoded pages.
+type directColumn struct {
+	kind   types.Kind // of the value, or of the list's element
+	list   bool       // list<kind>: definition levels 0 null list, 1 empty list, 2 null element, 3 element
+	phys   format.Type
+	path   []string
+	maxDef byte
+
+	// the page being filled
+	defs, reps []byte // one level per value slot
+	vals       []byte // PLAIN-encoded present values
+	nbits      int    // booleans: values bit-packed into vals so far
+	pageRows   int
+	page       colStats
+
+	// the row group's pages, encoded
+	chunk             []byte
+	chunkValues       int64
+	chunkUncompressed int64
+	chunkPages        int32
+	chunkStats        colStats
+
+	levels, comp []byte // scratch
+}
+
+// encode appends rows [start, end) of col, cutting a page whenever it has grown past directPageBytes.
+func (c *directColumn) encode(w *directWriter, col *types.Column, start, end int) error {
+	for s := start; s < end; {
+		e := min(s+directRowsPerStep, end)
+		if c.list {
+			c.encodeLists(col, s, e)
+		} else {
+			c.encodeFlat(col, s, e)
+		}
+		c.pageRows += e - s
+		if len(c.vals)+len(c.defs) >= directPageBytes {
+			if err := c.flushPage(w); err != nil {
+				return err
+			}
+		}
+		s = e
+	}
+	// String statistics point into the batch, which the caller may reuse once Write returns.
+	c.page.own()
+	return nil
+}
+
+func (c *directColumn) encodeFlat(col *types.Column, s, e int) {
+	nulls := col.Nulls
+	if nulls != nil {
+		nulls = nulls[s:e]
+	}
+	for i := s; i < e; i++ {
+		if nulls != nil && nulls[i-s] {
+			c.defs = append(c.defs, 0)
+			c.page.nulls++
+			continue
+		}
+		c.defs = append(c.defs, 1)
+		switch c.kind {
+		case types.Long, types.Timestamp:
+			c.putInt64(col.Ints[i])
+		case types.Double:
+			c.putDouble(col.Floats[i])
+		case types.String:
+			c.putString(col.Strs[i])
+		case types.Byte, types.Short, types.Int, types.Date:
+			c.putInt32(int32(col.Ints[i]))
+		case types.Float:
+			c.putFloat(float32(col.Floats[i]))
+		case types.Boolean:
+			c.putBool(col.Bools[i])
+		case types.Binary:
+			b := col.Bytes[i]
+			c.putString(unsafe.String(unsafe.SliceData(b), len(b)))
+		}
+	}
+}
+
+// encodeLists writes list rows with the levels the shredder assigns (see primitiveLists): a null row
+// is definition level 0, a row that is not a []any or is empty is an empty list (1), a nil element 2,
+// an element 3; the repetition level is 1 for every element after a list's first.
+func (c *directColumn) encodeLists(col *types.Column, s, e int) {
+	for i := s; i < e; i++ {
+		if col.IsNull(i) {
+			c.defs, c.reps = append(c.defs, 0), append(c.reps, 0)
+			c.page.nulls++
+			continue
+		}
+		items, _ := col.Values[i].([]any)
+		if len(items) == 0 {
+			c.defs, c.reps = append(c.defs, 1), append(c.reps, 0)
+			c.page.nulls++
+			continue
+		}
+		for j, v := range items {
+			r := byte(0)
+			if j > 0 {
+				r = 1
+			}
+			c.reps = append(c.reps, r)
+			if v == nil {
+				c.defs = append(c.defs, 2)
+				c.page.nulls++
+				continue
+			}
+			c.defs = append(c.defs, 3)
+			c.putBoxed(v)
+		}
+	}
+}
+
+// putBoxed appends a list element; its Go type is the one Column.Append stores for the kind (a wrong
+// type panics, as primitive does on the parquet-go path).
+func (c *directColumn) putBoxed(v any) {
+	switch c.kind {
+	case types.Long, types.Timestamp:
+		c.putInt64(v.(int64))
+	case types.Double:
+		c.putDouble(v.(float64))
+	case types.String:
+		c.putString(v.(string))
+	case types.Byte, types.Short, types.Int, types.Date:
+		c.putInt32(int32(v.(int64)))
+	case types.Float:
+		c.putFloat(float32(v.(float64)))
+	case types.Boolean:
+		c.putBool(v.(bool))
+	case types.Binary:
+		b := v.([]byte)
+		c.putString(unsafe.String(unsafe.SliceData(b), len(b)))
+	default:
+		panic(fmt.Sprintf("warehouse: list element kind %d is not primitive", c.kind))
+	}
+}
+
+func (c *directColumn) putInt64(v int64) {
+	c.vals = binary.LittleEndian.AppendUint64(c.vals, uint64(v))
+	c.page.int(v)
+}
+
+func (c *directColumn) putInt32(v int32) {
+	c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(v))
+	c.page.int(int64(v))
+}
+
+func (c *directColumn) putDouble(v float64) {
+	c.vals = binary.LittleEndian.AppendUint64(c.vals, math.Float64bits(v))
+	c.page.float(v)
+}
+
+func (c *directColumn) putFloat(v float32) {
+	c.vals = binary.LittleEndian.AppendUint32(c.vals, math.Float32bits(v))
+	c.page.float(float64(v))
+}
+
+// putBool bit-packs booleans, least significant bit first (PLAIN for BOOLEAN).
+func (c *directColumn) putBool(v bool) {
+	if c.nbits%8 == 0 {
+		c.vals = append(c.vals, 0)
+	}
+	x := int64(0)
+	if v {
+		c.vals[len(c.vals)-1] |= 1 << (c.nbits % 8)
+		x = 1
+	}
+	c.nbits++
+	c.page.int(x)
+}
+
+func (c *directColumn) putString(s string) {
+	c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(len(s)))
+	c.vals = append(c.vals, s...)
+	c.page.str(s)
+}
+
+// flushPage encodes the page being filled as a DataPage V2 (levels uncompressed, values snappy) and
+// appends it to the chunk.
+func (c *directColumn) flushPage(w *directWriter) error {
+	if c.pageRows == 0 {
+		return nil
+	}
+	lv := c.levels[:0]
+	if c.list {
+		lv = appendLevels(lv, c.reps, 1)
+	}
+	repLen := len(lv)
+	lv = appendLevels(lv, c.defs, bitWidth(c.maxDef))
+	c.levels = lv
+	// s2's snappy-compatible encoder at its fast level: parquet-go's codec uses the "better" level,
+	// which took half of the writer's CPU for 2-4% smaller pages of these columns.
+	comp := s2.EncodeSnappy(c.comp[:cap(c.comp)], c.vals)
+	c.comp = comp
+	h := format.PageHeader{
+		Type:                 format.DataPageV2,
+		UncompressedPageSize: int32(len(lv) + len(c.vals)),
+		CompressedPageSize:   int32(len(lv) + len(comp)),
+		DataPageHeaderV2: thrift.New(format.DataPageHeaderV2{
+			NumValues:                  int32(len(c.defs)),
+			NumNulls:                   int32(c.page.nulls),
+			NumRows:                    int32(c.pageRows),
+			Encoding:                   format.Plain,
+			DefinitionLevelsByteLength: int32(len(lv) - repLen),
+			RepetitionLevelsByteLength: int32(repLen),
+			Statistics:                 c.page.format(c.phys),
+		}),
+	}
+	w.hdr.Reset()
+	if err := w.enc.Encode(&h); err != nil {
+		return err
+	}
+	c.chunk = append(c.chunk, w.hdr.Bytes()...)
+	c.chunk = append(c.chunk, lv...)
+	c.chunk = append(c.chunk, comp...)
+	c.chunkUncompressed += int64(w.hdr.Len()) + int64(h.UncompressedPageSize)
+	c.chunkValues += int64(len(c.defs))
+	c.chunkPages++
+	c.chunkStats.merge(&c.page)
+	c.defs, c.reps, c.vals = c.defs[:0], c.reps[:0], c.vals[:0]
+	c.nbits, c.pageRows, c.page = 0, 0, colStats{}
+	return nil
+}
+
+func bitWidth(max byte) int {
+	n := 0
+	for ; max > 0; max >>= 1 {
+		n++
+	}
+	return n
+}
+
+// appendLevels appends levels (each below 1<<width, width <= 8) in the RLE / bit-packed hybrid
+// encoding, without the length prefix (DataPage V2 keeps the lengths in the header). Runs of eight or
+// more equal levels (a column without nulls is a single run) become RLE runs, the rest bit-packed
+// groups of eight.
+func appendLevels(dst, lv []byte, width int) []byte {
+	n := len(lv)
+	for i := 0; i < n; {
+		j := i + 1
+		for j < n && lv[j] == lv[i] {
+			j++
+		}
+		if j-i >= 8 || j == n {
+			dst = binary.AppendUvarint(dst, uint64(j-i)<<1)
+			dst = append(dst, lv[i])
+			i = j
+			continue
+		}
+		// Bit-pack groups of eight until a group starts a run long enough to be worth an RLE run
+		// (groups must be whole, so a run that starts mid-group is partly packed).
+		start := i
+		for i < n {
+			k := i + 1
+			for k < n && k-i < 16 && lv[k] == lv[i] {
+				k++
+			}
+			if i > start && (k-i >= 16 || k == n && k-i >= 8) {
+				break
+			}
+			i += 8
+		}
+		end := min(i, n)
+		groups := (end - start + 7) / 8
+		dst = binary.AppendUvarint(dst, uint64(groups)<<1|1)
+		for g := 0; g < groups; g++ {
+			var acc uint64
+			for k := 0; k < 8; k++ {
+				if p := start + g*8 + k; p < end {
+					acc |= uint64(lv[p]) << (uint(k) * uint(width))
+				}
+			}
+			for b := 0; b < width; b++ {
+				dst = append(dst, byte(acc>>(8*b)))
+			}
+		}
+		i = end
+	}
+	return dst
+}
+
+// colStats are the statistics of a page or chunk: null slots and the min / max present value, in the
+// column's sort order (signed integers, floats without NaN, unsigned bytes).
+type colStats struct {
+	nulls      int64
+	has        bool
+	minI, maxI int64
+	minF, maxF float64
+	minS, maxS string
+	strDirty   bool // minS or maxS may point into a caller's batch
+}
+
+func (s *colStats) int(v int64) {
+	if !s.has {
+		s.minI, s.maxI, s.has = v, v, true
+		return
+	}
+	if v < s.minI {
+		s.minI = v
+	}
+	if v > s.maxI {
+		s.maxI = v
+	}
+}
+
+func (s *colStats) float(v float64) {
+	if v != v { // NaN has no place in the order; Parquet readers expect it left out
+		return
+	}
+	if !s.has {
+		s.minF, s.maxF, s.has = v, v, true
+		return
+	}
+	if v < s.minF {
+		s.minF = v
+	}
+	if v > s.maxF {
+		s.maxF = v
+	}
+}
+
+func (s *colStats) str(v string) {
+	if !s.has {
+		s.minS, s.maxS, s.has, s.strDirty = v, v, true, true
+		return
+	}
+	if v < s.minS {
+		s.minS, s.strDirty = v, true
+	}
+	if v > s.maxS {
+		s.maxS, s.strDirty = v, true
+	}
+}
+
+// own copies string bounds that may point into a batch.
+func (s *colStats) own() {
+	if s.strDirty {
+		s.minS, s.maxS, s.strDirty = strings.Clone(s.minS), strings.Clone(s.maxS), false
+	}
+}
+
+func (s *colStats) merge(p *colStats) {
+	s.nulls += p.nulls
+	if !p.has {
+		return
+	}
+	if !s.has {
+		*s = colStats{nulls: s.nulls, has: true, minI: p.minI, maxI: p.maxI, minF: p.minF, maxF: p.maxF,
+			minS: strings.Clone(p.minS), maxS: strings.Clone(p.maxS)}
+		return
+	}
+	s.minI, s.maxI = min(s.minI, p.minI), max(s.maxI, p.maxI)
+	s.minF, s.maxF = min(s.minF, p.minF), max(s.maxF, p.maxF)
+	if p.minS < s.minS {
+		s.minS = strings.Clone(p.minS)
+	}
+	if p.maxS > s.maxS {
+		s.maxS = strings.Clone(p.maxS)
+	}
+}
+
+// maxStatBytes bounds the byte-array bounds kept in a footer; longer bounds are left out (readers
+// then do not prune on them) rather than truncated, which would need care to stay a valid bound.
+const maxStatBytes = 1024
+
+// format encodes the statistics for physical type t as Parquet's little-endian PLAIN bytes.
+func (s *colStats) format(t format.Type) format.Statistics {
+	st := format.Statistics{NullCount: s.nulls}
+	if !s.has {
+		return st
+	}
+	switch t {
+	case format.Boolean:
+		st.MinValue, st.MaxValue = []byte{byte(s.minI)}, []byte{byte(s.maxI)}
+	case format.Int32:
+		st.MinValue = binary.LittleEndian.AppendUint32(nil, uint32(int32(s.minI)))
+		st.MaxValue = binary.LittleEndian.AppendUint32(nil, uint32(int32(s.maxI)))
+	case format.Int64:
+		st.MinValue = binary.LittleEndian.AppendUint64(nil, uint64(s.minI))
+		st.MaxValue = binary.LittleEndian.AppendUint64(nil, uint64(s.maxI))
+	case format.Float, format.Double:
+		// A zero bound is written as -0 (min) and +0 (max), as the format asks, so a reader comparing
+		// with either zero keeps the page.
+		lo, hi := s.minF, s.maxF
+		if lo == 0 {
+			lo = math.Copysign(0, -1)
+		}
+		if hi == 0 {
+			hi = 0
+		}
+		if t == format.Float {
+			st.MinValue = binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(lo)))
+			st.MaxValue = binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(hi)))
+		} else {
+			st.MinValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(lo))
+			st.MaxValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(hi))
+		}
+	case format.ByteArray:
+		if len(s.minS) <= maxStatBytes && len(s.maxS) <= maxStatBytes {
+			// non-nil even when empty: an empty min is a bound, a nil one is "unknown"
+			st.MinValue, st.MaxValue = append([]byte{}, s.minS...), append([]byte{}, s.maxS...)
+		}
+	}
+	return st
+}
