@@ -437,22 +437,21 @@ func gatherAnswers(feats types.Schema, nQueries int, results []workerResult, pl 
 		offset += int32(r.out.Len())
 		outs = append(outs, r.out)
 	}
-	return takeBatch(concatBatches(feats, outs), pl.index(idx)), nil
-}
-
-// concatBatches is types.Concat with the columns appended in parallel.
-func concatBatches(schema types.Schema, batches []*types.Batch) *types.Batch {
-	total := 0
-	for _, b := range batches {
-		total += b.Len()
-	}
-	out := types.NewBatch(schema, total)
-	parallelCols(len(schema), total, func(i int) {
-		for _, b := range batches {
-			out.Cols[i].AppendColumn(b.Cols[i])
+	// Gathered straight from the workers' batches: no concatenated copy of every column.
+	idx = pl.index(idx)
+	out := &types.Batch{Schema: feats, Cols: make([]*types.Column, len(feats))}
+	parallelCols(len(feats), len(idx), func(i int) {
+		if len(outs) == 0 {
+			out.Cols[i] = types.NewColumn(feats[i].Type, 0).Take(idx)
+			return
 		}
+		srcs := make([]*types.Column, len(outs))
+		for w, b := range outs {
+			srcs[w] = b.Cols[i]
+		}
+		out.Cols[i] = types.TakeFrom(srcs, idx)
 	})
-	return out
+	return out, nil
 }
 
 // groupByID lays out the indices i with id[i] >= 0 grouped by id, keeping their order: the indices

@@ -1,67 +1,98 @@
 package types
 
 // Take returns a column of len(idx) rows where row i is c's row idx[i], or null when idx[i] < 0.
-func (c *Column) Take(idx []int32) *Column {
-	out := &Column{Type: c.Type}
+func (c *Column) Take(idx []int32) *Column { return TakeFrom([]*Column{c}, idx) }
+
+// TakeFrom is Take over the concatenation of srcs (columns of one type) without building it: row i
+// is row idx[i] of srcs[0] ++ srcs[1] ++ ..., or null when idx[i] < 0.
+func TakeFrom(srcs []*Column, idx []int32) *Column {
+	out := &Column{Type: srcs[0].Type}
 	n := len(idx)
-	needNulls := c.Nulls != nil
-	for _, j := range idx {
-		if j < 0 {
-			needNulls = true
-			break
+	// bases[s] is the first row of srcs[s] in the concatenation.
+	bases := make([]int32, len(srcs))
+	needNulls := false
+	total := int32(0)
+	for s, c := range srcs {
+		bases[s] = total
+		total += int32(c.Len())
+		needNulls = needNulls || c.Nulls != nil
+	}
+	if !needNulls {
+		for _, j := range idx {
+			if j < 0 {
+				needNulls = true
+				break
+			}
 		}
 	}
 	if needNulls {
+		nulls := make([][]bool, len(srcs))
+		for s, c := range srcs {
+			nulls[s] = c.Nulls
+		}
 		out.Nulls = make([]bool, n)
-		for i, j := range idx {
-			out.Nulls[i] = j < 0 || (c.Nulls != nil && c.Nulls[j])
-		}
+		gather(out.Nulls, nulls, bases, idx, true, false)
 	}
-	switch storage(c.Type.Kind) {
+	switch storage(out.Type.Kind) {
 	case storeBool:
-		out.Bools = make([]bool, n)
-		for i, j := range idx {
-			if j >= 0 {
-				out.Bools[i] = c.Bools[j]
-			}
-		}
+		out.Bools = gatherCol(srcs, bases, idx, func(c *Column) []bool { return c.Bools })
 	case storeInt:
-		out.Ints = make([]int64, n)
-		for i, j := range idx {
-			if j >= 0 {
-				out.Ints[i] = c.Ints[j]
-			}
-		}
+		out.Ints = gatherCol(srcs, bases, idx, func(c *Column) []int64 { return c.Ints })
 	case storeFloat:
-		out.Floats = make([]float64, n)
-		for i, j := range idx {
-			if j >= 0 {
-				out.Floats[i] = c.Floats[j]
-			}
-		}
+		out.Floats = gatherCol(srcs, bases, idx, func(c *Column) []float64 { return c.Floats })
 	case storeString:
-		out.Strs = make([]string, n)
-		for i, j := range idx {
-			if j >= 0 {
-				out.Strs[i] = c.Strs[j]
-			}
-		}
+		out.Strs = gatherCol(srcs, bases, idx, func(c *Column) []string { return c.Strs })
 	case storeBytes:
-		out.Bytes = make([][]byte, n)
-		for i, j := range idx {
-			if j >= 0 {
-				out.Bytes[i] = c.Bytes[j]
-			}
-		}
+		out.Bytes = gatherCol(srcs, bases, idx, func(c *Column) [][]byte { return c.Bytes })
 	default:
-		out.Values = make([]any, n)
-		for i, j := range idx {
-			if j >= 0 {
-				out.Values[i] = c.Values[j]
-			}
-		}
+		out.Values = gatherCol(srcs, bases, idx, func(c *Column) []any { return c.Values })
 	}
 	return out
+}
+
+func gatherCol[T any](srcs []*Column, bases, idx []int32, data func(*Column) []T) []T {
+	vals := make([][]T, len(srcs))
+	for s, c := range srcs {
+		vals[s] = data(c)
+	}
+	out := make([]T, len(idx))
+	var zero T
+	gather(out, vals, bases, idx, zero, zero)
+	return out
+}
+
+// gather sets dst[i] to row idx[i] of the concatenation of srcs (whose first rows are bases): missing
+// when idx[i] < 0, absent when that row's source slice is nil (a column without nulls has nil Nulls).
+func gather[T any](dst []T, srcs [][]T, bases, idx []int32, missing, absent T) {
+	if len(srcs) == 1 {
+		src := srcs[0]
+		for i, j := range idx {
+			switch {
+			case j < 0:
+				dst[i] = missing
+			case src == nil:
+				dst[i] = absent
+			default:
+				dst[i] = src[j]
+			}
+		}
+		return
+	}
+	for i, j := range idx {
+		if j < 0 {
+			dst[i] = missing
+			continue
+		}
+		s := len(bases) - 1
+		for bases[s] > j {
+			s--
+		}
+		if src := srcs[s]; src != nil {
+			dst[i] = src[j-bases[s]]
+		} else {
+			dst[i] = absent
+		}
+	}
 }
 
 // AppendColumn appends every row of src (same type) to c.

@@ -1,6 +1,7 @@
 package types
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -57,5 +58,30 @@ func TestSlice(t *testing.T) {
 	s.Append("x")
 	if c.Value(3) != "d" {
 		t.Errorf("appending to a slice changed the parent: %v", c.Value(3))
+	}
+}
+
+// TestTakeFrom checks the gather over several sources against Take on their concatenation.
+func TestTakeFrom(t *testing.T) {
+	a := NewColumn(LongType, 2)
+	a.Append(int64(1))
+	a.Append(int64(2)) // no nulls: a.Nulls stays nil
+	b := NewColumn(LongType, 3)
+	b.Append(int64(3))
+	b.AppendNull()
+	b.Append(int64(5))
+	idx := []int32{4, -1, 0, 3, 1, 2}
+	got := TakeFrom([]*Column{a, b}, idx)
+	want := Concat(Schema{{Name: "x", Type: LongType}}, []*Batch{
+		{Schema: Schema{{Name: "x", Type: LongType}}, Cols: []*Column{a}},
+		{Schema: Schema{{Name: "x", Type: LongType}}, Cols: []*Column{b}},
+	}).Cols[0].Take(idx)
+	for i := range idx {
+		if got.Value(i) != want.Value(i) {
+			t.Errorf("row %d: got %v, want %v", i, got.Value(i), want.Value(i))
+		}
+	}
+	if fmt.Sprint(got.Value(0), got.Value(1), got.Value(3)) != "5 <nil> <nil>" {
+		t.Errorf("got %v %v %v, want 5 <nil> <nil>", got.Value(0), got.Value(1), got.Value(3))
 	}
 }
