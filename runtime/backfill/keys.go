@@ -23,7 +23,7 @@ type keyGroups struct {
 	off     []int32 // group g is members[off[g]:off[g+1]]
 	h1      []uint64
 	h2      []uint32
-	index   []int32 // open addressing on h1: group id + 1, 0 = empty (see buildIndex)
+	index   []indexSlot // open addressing on h1 (see buildIndex)
 	mask    uint64
 }
 
@@ -131,23 +131,31 @@ func newKeyGroups(cols []*types.Column, n int) *keyGroups {
 	return g
 }
 
-// buildIndex fills the open-addressing table find probes: a lookup then costs a cache miss or two
-// instead of a binary search over a million hashes (a join looks up every left row's key).
+// buildIndex fills the open-addressing table find probes. Slots hold the hashes next to the group
+// id, so a lookup costs one cache miss, not a binary search over a million hashes (a join looks up
+// every left row's key).
 func (g *keyGroups) buildIndex() {
 	size := 1
 	for size < 2*len(g.h1) {
 		size <<= 1
 	}
 	g.mask = uint64(size - 1)
-	g.index = make([]int32, size)
+	g.index = make([]indexSlot, size)
 	for id, h := range g.h1 {
 		// The low bits of h1 place the entry (the top bits chose its bucket).
 		slot := h & g.mask
-		for g.index[slot] != 0 {
+		for g.index[slot].id != 0 {
 			slot = (slot + 1) & g.mask
 		}
-		g.index[slot] = int32(id) + 1
+		g.index[slot] = indexSlot{h1: h, h2: g.h2[id], id: int32(id) + 1}
 	}
+}
+
+// indexSlot is an entry of keyGroups.index: group id + 1 (0 = empty) and the group's hashes.
+type indexSlot struct {
+	h1 uint64
+	h2 uint32
+	id int32
 }
 
 // bucketScratch holds one worker's buffers for orderBucket.
@@ -223,13 +231,19 @@ func (g *keyGroups) rows(id int32) []int32 { return g.members[g.off[id]:g.off[id
 // find returns the group of key k (as keyOf renders it), or -1.
 func (g *keyGroups) find(k string) int32 {
 	h1 := maphash.String(g.seed1, k)
-	for slot := h1 & g.mask; ; slot = (slot + 1) & g.mask {
-		id := g.index[slot] - 1
-		if id < 0 {
+	var h2 uint32
+	for slot, hashed := h1&g.mask, false; ; slot = (slot + 1) & g.mask {
+		e := &g.index[slot]
+		if e.id == 0 {
 			return -1
 		}
-		if g.h1[id] == h1 && g.h2[id] == g.hash2(k) {
-			return id
+		if e.h1 == h1 {
+			if !hashed {
+				h2, hashed = g.hash2(k), true
+			}
+			if e.h2 == h2 {
+				return e.id - 1
+			}
 		}
 	}
 }
