@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -224,6 +225,13 @@ func scan(w *warehouse.Warehouse, sq sourceQuery) (*scanned, error) {
 			}
 		}
 	}
+	if cols, ok := p.plainColumns(); ok {
+		b, err := p.readPlain(ranges, cols)
+		if err != nil {
+			return nil, err
+		}
+		return &scanned{batch: dropNullKeys(b, sq.keys), hasTs: p.hasTs}, nil
+	}
 	results := make([][]*types.Batch, len(ranges))
 	errs := make([]error, len(ranges))
 	var wg sync.WaitGroup
@@ -243,6 +251,80 @@ func scan(w *warehouse.Warehouse, sq sourceQuery) (*scanned, error) {
 		parts = append(parts, results[i]...)
 	}
 	return &scanned{batch: types.Concat(p.schema, parts), hasTs: p.hasTs}, nil
+}
+
+// plainColumns reports whether the query only renames table columns (no where, no computed
+// select, a ts that needs no cast), and which table column each output column is.
+func (p *preparedScan) plainColumns() ([]string, bool) {
+	if len(p.wheres) > 0 {
+		return nil, false
+	}
+	cols := make([]string, len(p.exprs))
+	for i, e := range p.exprs {
+		c, ok := e.IsColumn()
+		if !ok || !e.Type().Equal(p.schema[i].Type) || slices.Contains(cols[:i], c) {
+			return nil, false
+		}
+		cols[i] = c
+	}
+	return cols, true
+}
+
+// readPlain reads a plain query's columns straight into one batch: every range's rows are counted
+// from the file footers first, so parallel readers fill their part of each column in place, with no
+// batch per row group and no concatenation.
+func (p *preparedScan) readPlain(ranges [][2]string, cols []string) (*types.Batch, error) {
+	readers := make([]*warehouse.Reader, len(ranges))
+	defer func() {
+		for _, r := range readers {
+			if r != nil {
+				r.Close()
+			}
+		}
+	}()
+	sizes := make([]int, len(ranges))
+	for i, rg := range ranges {
+		r, err := p.table.Read(warehouse.ReadOptions{Columns: cols, Start: rg[0], End: rg[1]})
+		if err != nil {
+			return nil, err
+		}
+		readers[i] = r
+		n, err := r.NumRows()
+		if err != nil {
+			return nil, err
+		}
+		sizes[i] = int(n)
+	}
+	parts := make([]*types.Batch, len(ranges))
+	for i := range parts {
+		parts[i] = &types.Batch{Schema: readers[i].Schema(), Cols: make([]*types.Column, len(cols))}
+	}
+	joins := make([]func() (*types.Column, error), len(cols))
+	for c, f := range readers[0].Schema() {
+		windows, join := types.Windows(f.Type, sizes)
+		for i := range parts {
+			parts[i].Cols[c] = windows[i]
+		}
+		joins[c] = join
+	}
+	if err := onWorkers(len(ranges), func(i int) error {
+		if err := readers[i].ReadInto(parts[i]); err != nil {
+			return fmt.Errorf("table %s: %w", p.tableName, err)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := &types.Batch{Schema: p.schema, Cols: make([]*types.Column, len(cols))}
+	for c, join := range joins {
+		col, err := join()
+		if err != nil {
+			return nil, fmt.Errorf("table %s: column %s: %w", p.tableName, cols[c], err)
+		}
+		col.Type = p.schema[c].Type
+		out.Cols[c] = col
+	}
+	return out, nil
 }
 
 // readRange evaluates the prepared query over the partitions [start, end].

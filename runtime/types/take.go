@@ -1,5 +1,10 @@
 package types
 
+import (
+	"fmt"
+	"unsafe"
+)
+
 // Take returns a column of len(idx) rows where row i is c's row idx[i], or null when idx[i] < 0.
 func (c *Column) Take(idx []int32) *Column { return TakeFrom([]*Column{c}, idx) }
 
@@ -160,4 +165,89 @@ func (c *Column) Slice(lo, hi int) *Column {
 		out.Values = c.Values[lo:hi:hi]
 	}
 	return out
+}
+
+// Windows returns one empty column per entry of sizes, all of type t, that append into consecutive
+// row ranges of one shared column: parallel readers fill a column in place instead of each building
+// its own to be concatenated. join returns the whole column once every window holds exactly its
+// size in rows (a window that outgrew its range, which callers avoid, is copied back in).
+func Windows(t *Type, sizes []int) (parts []*Column, join func() (*Column, error)) {
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	whole := NewColumn(t, total)
+	parts = make([]*Column, len(sizes))
+	off := 0
+	for i, n := range sizes {
+		parts[i] = &Column{Type: t}
+		switch storage(t.Kind) {
+		case storeBool:
+			parts[i].Bools = whole.Bools[off : off : off+n]
+		case storeInt:
+			parts[i].Ints = whole.Ints[off : off : off+n]
+		case storeFloat:
+			parts[i].Floats = whole.Floats[off : off : off+n]
+		case storeString:
+			parts[i].Strs = whole.Strs[off : off : off+n]
+		case storeBytes:
+			parts[i].Bytes = whole.Bytes[off : off : off+n]
+		default:
+			parts[i].Values = whole.Values[off : off : off+n]
+		}
+		off += n
+	}
+	join = func() (*Column, error) {
+		off := 0
+		for i, p := range parts {
+			n := sizes[i]
+			if p.Len() != n {
+				return nil, fmt.Errorf("column window %d holds %d rows, want %d", i, p.Len(), n)
+			}
+			switch storage(t.Kind) {
+			case storeBool:
+				copyUnlessSame(whole.Bools[off:off+n], p.Bools)
+			case storeInt:
+				copyUnlessSame(whole.Ints[off:off+n], p.Ints)
+			case storeFloat:
+				copyUnlessSame(whole.Floats[off:off+n], p.Floats)
+			case storeString:
+				copyUnlessSame(whole.Strs[off:off+n], p.Strs)
+			case storeBytes:
+				copyUnlessSame(whole.Bytes[off:off+n], p.Bytes)
+			default:
+				copyUnlessSame(whole.Values[off:off+n], p.Values)
+			}
+			if p.Nulls != nil {
+				if whole.Nulls == nil {
+					whole.Nulls = make([]bool, total)
+				}
+				copy(whole.Nulls[off:off+n], p.Nulls)
+			}
+			off += n
+		}
+		switch storage(t.Kind) {
+		case storeBool:
+			whole.Bools = whole.Bools[:total]
+		case storeInt:
+			whole.Ints = whole.Ints[:total]
+		case storeFloat:
+			whole.Floats = whole.Floats[:total]
+		case storeString:
+			whole.Strs = whole.Strs[:total]
+		case storeBytes:
+			whole.Bytes = whole.Bytes[:total]
+		default:
+			whole.Values = whole.Values[:total]
+		}
+		return whole, nil
+	}
+	return parts, join
+}
+
+// copyUnlessSame copies src into dst unless src already is dst's storage (a window filled in place).
+func copyUnlessSame[T any](dst, src []T) {
+	if len(src) > 0 && unsafe.SliceData(dst) != unsafe.SliceData(src) {
+		copy(dst, src)
+	}
 }

@@ -85,3 +85,30 @@ func TestTakeFrom(t *testing.T) {
 		t.Errorf("got %v %v %v, want 5 <nil> <nil>", got.Value(0), got.Value(1), got.Value(3))
 	}
 }
+
+// TestWindows fills three windows of one column, one of them with a null, and checks the joined
+// column; a window short of its rows is an error.
+func TestWindows(t *testing.T) {
+	parts, join := Windows(LongType, []int{2, 1, 2})
+	parts[0].Append(int64(1))
+	parts[0].Append(int64(2))
+	parts[1].AppendNull()
+	parts[2].Append(int64(4))
+	parts[2].Append(int64(5))
+	whole, err := join()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []any
+	for i := 0; i < whole.Len(); i++ {
+		got = append(got, whole.Value(i))
+	}
+	if want := []any{int64(1), int64(2), nil, int64(4), int64(5)}; !reflect.DeepEqual(got, want) {
+		t.Errorf("joined %v, want %v", got, want)
+	}
+	parts, join = Windows(StringType, []int{1, 1})
+	parts[0].Append("a")
+	if _, err := join(); err == nil {
+		t.Error("join accepted a window short of its rows")
+	}
+}

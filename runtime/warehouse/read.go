@@ -119,6 +119,59 @@ func (r *Reader) Schema() types.Schema { return r.schema }
 
 // Next returns the next non-empty batch, or io.EOF.
 func (r *Reader) Next() (*types.Batch, error) {
+	rg, err := r.nextRowGroup()
+	if err != nil {
+		return nil, err
+	}
+	b := types.NewBatch(r.schema, int(rg.NumRows()))
+	if err := r.readRowGroup(rg, b); err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", r.name, r.cur.path, err)
+	}
+	return b, nil
+}
+
+// ReadInto appends every remaining row to dst, a batch of the reader's schema. Columns with room for
+// all of them (see NumRows) are filled in place: no batch per row group, no copy to concatenate them.
+func (r *Reader) ReadInto(dst *types.Batch) error {
+	for {
+		rg, err := r.nextRowGroup()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := r.readRowGroup(rg, dst); err != nil {
+			return fmt.Errorf("%s: %s: %w", r.name, r.cur.path, err)
+		}
+	}
+}
+
+// NumRows is the number of rows the reader returns in all, from the files' footers.
+func (r *Reader) NumRows() (int64, error) {
+	var n int64
+	for _, pf := range r.files {
+		f, err := os.Open(pf.path)
+		if err != nil {
+			return 0, err
+		}
+		st, err := f.Stat()
+		if err == nil {
+			var p *parquet.File
+			if p, err = parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true)); err == nil {
+				n += p.NumRows()
+			}
+		}
+		f.Close()
+		if err != nil {
+			return 0, fmt.Errorf("%s: %s: %w", r.name, pf.path, err)
+		}
+	}
+	return n, nil
+}
+
+// nextRowGroup opens files as needed and returns the next non-empty row group, or io.EOF.
+func (r *Reader) nextRowGroup() (parquet.RowGroup, error) {
 	for {
 		if r.cur == nil {
 			if r.next >= len(r.files) {
@@ -140,14 +193,9 @@ func (r *Reader) Next() (*types.Batch, error) {
 		}
 		rg := rgs[r.rg]
 		r.rg++
-		if rg.NumRows() == 0 {
-			continue
+		if rg.NumRows() > 0 {
+			return rg, nil
 		}
-		b, err := r.readRowGroup(rg)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", r.name, r.cur.path, err)
-		}
-		return b, nil
 	}
 }
 
@@ -313,12 +361,13 @@ func leafCount(n parquet.Node) int {
 	return c
 }
 
-func (r *Reader) readRowGroup(rg parquet.RowGroup) (*types.Batch, error) {
+// readRowGroup appends the rows of rg to b's columns.
+func (r *Reader) readRowGroup(rg parquet.RowGroup, b *types.Batch) error {
 	n := int(rg.NumRows())
-	b := types.NewBatch(r.schema, n)
 	chunks := rg.ColumnChunks()
 	for i, fc := range r.cur.cols {
 		col := b.Cols[i]
+		before := col.Len()
 		switch {
 		case fc.partition:
 			v := r.cur.part.Value(r.schema[i].Name)
@@ -351,18 +400,18 @@ func (r *Reader) readRowGroup(rg parquet.RowGroup) (*types.Batch, error) {
 				return nil
 			})
 			if err != nil {
-				return nil, fmt.Errorf("column %s: %w", r.schema[i].Name, err)
+				return fmt.Errorf("column %s: %w", r.schema[i].Name, err)
 			}
 		default:
 			if err := readNested(chunks[fc.leaf:fc.leaf+fc.leaves], fc, col); err != nil {
-				return nil, fmt.Errorf("column %s: %w", r.schema[i].Name, err)
+				return fmt.Errorf("column %s: %w", r.schema[i].Name, err)
 			}
 		}
-		if col.Len() != n {
-			return nil, fmt.Errorf("column %s: read %d values for %d rows", r.schema[i].Name, col.Len(), n)
+		if col.Len() != before+n {
+			return fmt.Errorf("column %s: read %d values for %d rows", r.schema[i].Name, col.Len()-before, n)
 		}
 	}
-	return b, nil
+	return nil
 }
 
 // readFlat reads a flat (not repeated) column chunk into col. Pages of plain int64, int32, double and
