@@ -321,9 +321,13 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 		groups.members = identity(len(groups.members))
 	}
 	qKey := make([]int32, len(queries))
-	for i, q := range queries {
-		qKey[i] = groups.find(q.key)
-	}
+	workers := runtime.GOMAXPROCS(0)
+	_ = onWorkers(workers, func(w int) error {
+		for i := w * len(queries) / workers; i < (w+1)*len(queries)/workers; i++ {
+			qKey[i] = groups.find(queries[i].key)
+		}
+		return nil
+	})
 	nKeys := groups.count()
 	// Keys whose old events were all folded into history have no rows; they get ids after the
 	// groups'.
@@ -357,7 +361,6 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 		dsCol = data.batch.Col(warehouse.PartitionColumn)
 	}
 	tsCol := data.batch.Col("ts")
-	workers := runtime.GOMAXPROCS(0)
 	results := make([]workerResult, workers)
 	var wg sync.WaitGroup
 	for wi := 0; wi < workers; wi++ {
