@@ -346,7 +346,7 @@ func hitters(b *types.Batch, keys []string, n int) []KeyCount {
 		}
 	}
 	counts := map[string]int{}
-	var buf strings.Builder
+	var buf []byte
 	for i := 0; i < b.Len(); i++ {
 		k, ok := keyOf(cols, i, &buf)
 		if !ok {

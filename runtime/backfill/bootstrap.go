@@ -89,7 +89,7 @@ func (p *joinPlan) loadBootstraps(w *warehouse.Warehouse, lb *types.Batch, start
 			lKeys[i] = leftKeys[i]
 		}
 		bKeys[len(keys)], lKeys[len(keys)] = data.batch.Col(warehouse.PartitionColumn), leftDs
-		var buf strings.Builder
+		var buf []byte
 		first := map[string]int32{}
 		for i := 0; i < data.batch.Len(); i++ {
 			if k, ok := keyOf(bKeys, i, &buf); ok {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 
 	"github.com/chronon-go/chronon/runtime/types"
 	"github.com/chronon-go/chronon/runtime/warehouse"
@@ -86,7 +85,7 @@ func (p *gbPlan) snapshotChunk(w *warehouse.Warehouse, start, end string) (*type
 	}
 	dsCol := data.batch.Col(warehouse.PartitionColumn)
 	// Every key seen, with one row holding its key values.
-	var buf strings.Builder
+	var buf []byte
 	firstRow := map[string]int32{}
 	var keys []string
 	keyDays := map[string]map[string]bool{} // entities: the partitions a key appears in

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"strings"
 
 	"github.com/chronon-go/chronon/runtime/aggregate"
 	"github.com/chronon-go/chronon/runtime/types"
@@ -175,7 +174,7 @@ func (h *history) fold(p *gbPlan, b *types.Batch, cut int64) ([]int32, error) {
 	}
 	groups := newKeyGroups(keyCols, b.Len()) // rows with a null key are in no group: never queried
 	ids := make([]int32, groups.count())
-	var buf strings.Builder
+	var buf []byte
 	for g := range ids {
 		rows := groups.rows(int32(g))
 		k, _ := keyOf(keyCols, int(rows[0]), &buf)

@@ -588,7 +588,7 @@ func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.
 	}
 	dsCol := lb.Col(warehouse.PartitionColumn)
 	tsCol := lb.Col("ts")
-	var buf strings.Builder
+	var buf []byte
 	// Day strings are formatted once per day, not once per row (a million rows per chunk).
 	days := map[int64]string{}
 	day := func(ts int64) string {

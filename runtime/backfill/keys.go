@@ -4,7 +4,6 @@ import (
 	"hash/maphash"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/chronon-go/chronon/runtime/types"
@@ -35,12 +34,24 @@ type hashedRow struct {
 	row int32
 }
 
-func (g *keyGroups) hash(i int, buf *strings.Builder) (uint64, uint32, bool) {
-	k, ok := keyOf(g.cols, i, buf)
+// hash returns the hashes of row i's key as keyOf renders it (the bytes, not a string, for keys of
+// several columns: no allocation per row), or false when a key column is null.
+func (g *keyGroups) hash(i int, buf *[]byte) (uint64, uint32, bool) {
+	if len(g.cols) == 1 && g.cols[0].Type.Kind == types.String {
+		k, ok := keyOf(g.cols, i, nil)
+		if !ok {
+			return 0, 0, false
+		}
+		return maphash.String(g.seed1, k), g.hash2(k), true
+	}
+	b, ok := appendKey((*buf)[:0], g.cols, i)
+	*buf = b
 	if !ok {
 		return 0, 0, false
 	}
-	return maphash.String(g.seed1, k), g.hash2(k), true
+	// maphash.Bytes and maphash.String agree on equal bytes, so find (which hashes the string)
+	// matches these.
+	return maphash.Bytes(g.seed1, b), uint32(maphash.Bytes(g.seed2, b)), true
 }
 
 func (g *keyGroups) hash2(k string) uint32 { return uint32(maphash.String(g.seed2, k)) }
@@ -57,7 +68,7 @@ func newKeyGroups(cols []*types.Column, n int) *keyGroups {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			var buf strings.Builder
+			var buf []byte
 			for i := w * n / workers; i < (w+1)*n/workers; i++ {
 				h1, h2, ok := g.hash(i, &buf)
 				if ok {

@@ -3,7 +3,6 @@ package backfill
 import (
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +29,7 @@ func TestKeyGroupsRandom(t *testing.T) {
 		}
 		cols := []*types.Column{user, num}
 		want := map[string][]int32{}
-		var buf strings.Builder
+		var buf []byte
 		for i := 0; i < n; i++ {
 			if k, ok := keyOf(cols, i, &buf); ok {
 				want[k] = append(want[k], int32(i))

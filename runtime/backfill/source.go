@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/chronon-go/chronon/runtime/expr"
@@ -413,30 +412,42 @@ func dropNullKeys(b *types.Batch, keys []string) *types.Batch {
 // keyOf renders row i's key columns as one string for grouping and matching; ok is false when any
 // key is null (such rows match nothing). Values render by value, not type, so a string "5" and a
 // long 5 match, as Spark's implicit cast would make them.
-func keyOf(cols []*types.Column, i int, buf *strings.Builder) (string, bool) {
-	if len(cols) == 1 {
-		c := cols[0]
-		if c.IsNull(i) {
+func keyOf(cols []*types.Column, i int, buf *[]byte) (string, bool) {
+	if len(cols) == 1 && cols[0].Type.Kind == types.String {
+		if cols[0].IsNull(i) {
 			return "", false
+		}
+		return cols[0].Strs[i], true
+	}
+	var b []byte
+	if buf != nil {
+		b = (*buf)[:0]
+	}
+	b, ok := appendKey(b, cols, i)
+	if buf != nil {
+		*buf = b
+	}
+	return string(b), ok
+}
+
+// appendKey appends the bytes of keyOf's rendering of row i to dst, without allocating a string
+// per row (hashing keys needs only the bytes).
+func appendKey(dst []byte, cols []*types.Column, i int) ([]byte, bool) {
+	for j, c := range cols {
+		if c.IsNull(i) {
+			return dst, false
+		}
+		if j > 0 {
+			dst = append(dst, 0)
 		}
 		switch c.Type.Kind {
 		case types.String:
-			return c.Strs[i], true
+			dst = append(dst, c.Strs[i]...)
 		case types.Int, types.Long, types.Short, types.Byte:
-			return strconv.FormatInt(c.Ints[i], 10), true
+			dst = strconv.AppendInt(dst, c.Ints[i], 10)
+		default:
+			dst = fmt.Append(dst, c.Value(i))
 		}
-		return fmt.Sprint(c.Value(i)), true
 	}
-	buf.Reset()
-	for j, c := range cols {
-		if c.IsNull(i) {
-			return "", false
-		}
-		if j > 0 {
-			buf.WriteByte(0)
-		}
-		k, _ := keyOf(cols[j:j+1], i, nil)
-		buf.WriteString(k)
-	}
-	return buf.String(), true
+	return dst, true
 }

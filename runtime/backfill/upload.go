@@ -273,7 +273,7 @@ func (up *Upload) rawRows(w *warehouse.Warehouse, p *gbPlan) error {
 	dsCol := data.batch.Col(warehouse.PartitionColumn)
 	last := map[string]int{}
 	var keys []string
-	var buf strings.Builder
+	var buf []byte
 	for i := 0; i < data.batch.Len(); i++ {
 		if dsCol != nil && dsCol.Strs[i] != up.EndDate {
 			continue
@@ -328,7 +328,7 @@ func (up *Upload) batchIRs(w *warehouse.Warehouse, p *gbPlan) error {
 	// rows grouped by key in scan order
 	groups := map[string][]int32{}
 	var keys []string
-	var buf strings.Builder
+	var buf []byte
 	for i := 0; i < data.batch.Len(); i++ {
 		if p.entities && dsCol != nil && dsCol.Strs[i] != up.EndDate {
 			continue
