@@ -49,7 +49,7 @@ type directWriter struct {
 // so readers decode pages of the same size as before.
 const directPageBytes = 256 * 1024
 
-// directRowsPerStep is how many rows a column encodes between page-size checks.
+// directRowsPerStep is the most rows a column encodes between page-size checks.
 const directRowsPerStep = 1024
 
 // directSupported reports whether every column is primitive or list<primitive>, the shapes
@@ -276,6 +276,7 @@ type directColumn struct {
 	*colBuffers
 	nbits    int // booleans: values bit-packed into vals so far
 	pageRows int
+	step     int // rows to encode before the next page-size check
 	page     colStats
 
 	// the row group's pages
@@ -312,18 +313,28 @@ func (c *directColumn) release() {
 // encode appends rows [start, end) of col, cutting a page whenever it has grown past directPageBytes.
 func (c *directColumn) encode(w *directWriter, col *types.Column, start, end int) error {
 	for s := start; s < end; {
-		e := min(s+directRowsPerStep, end)
+		if c.step == 0 {
+			c.step = 1 // the size of a row is unknown until one is encoded
+		}
+		e := min(s+c.step, end)
+		before := len(c.vals) + len(c.defs)
 		if c.list {
 			c.encodeLists(col, s, e)
 		} else {
 			c.encodeFlat(col, s, e)
 		}
 		c.pageRows += e - s
-		if len(c.vals)+len(c.defs) >= directPageBytes {
+		size := len(c.vals) + len(c.defs)
+		perRow := (size-before)/(e-s) + 1
+		if size >= directPageBytes {
 			if err := c.flushPage(w); err != nil {
 				return err
 			}
+			size = 0
 		}
+		// The next step is about the rows that fill the page, so pages of long strings or lists do
+		// not grow far past directPageBytes (one row at a time if a row is that large).
+		c.step = max(1, min(directRowsPerStep, (directPageBytes-size)/perRow))
 		s = e
 	}
 	// String statistics point into the batch, which the caller may reuse once Write returns.

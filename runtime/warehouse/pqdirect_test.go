@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -397,6 +398,51 @@ func TestDirectWriterStatisticsAsParquetGo(t *testing.T) {
 			!reflect.DeepEqual(got.PathInSchema, want.PathInSchema) || got.Codec != want.Codec {
 			t.Errorf("column %v: %+v\nparquet-go: %+v", got.PathInSchema, got.Statistics, want.Statistics)
 		}
+	}
+}
+
+// TestDirectWriterPageSize checks that pages of long strings and lists are cut near directPageBytes:
+// the writer checks the page size every few rows, as often as the rows' size needs.
+func TestDirectWriterPageSize(t *testing.T) {
+	s := types.Schema{{Name: "s", Type: types.StringType}, {Name: "l", Type: types.ListOf(types.LongType)}}
+	var rows [][]any
+	for i := 0; i < 40; i++ {
+		items := make([]any, 5000+i)
+		for j := range items {
+			items[j] = int64(j)
+		}
+		rows = append(rows, []any{strings.Repeat(string(rune('a'+i%26)), 100_000+i), items})
+	}
+	path := filepath.Join(t.TempDir(), "big.parquet")
+	if err := WriteTestFile(path, s, true, 0, batchOf(s, rows)); err != nil {
+		t.Fatal(err)
+	}
+	pf, _ := parquetGoRows(t, path)
+	for c, name := range []string{"s", "l"} {
+		pages := pf.RowGroups()[0].ColumnChunks()[c].Pages()
+		n := 0
+		for {
+			p, err := pages.ReadPage()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+			// a page holds at most the rows that reach directPageBytes: 3 strings of 100 kB, 7 lists
+			// of 5000 longs (45 kB with their levels)
+			if max := map[string]int64{"s": 3, "l": 6}[name]; p.NumRows() > max {
+				t.Errorf("column %s: page %d has %d rows", name, n, p.NumRows())
+			}
+		}
+		pages.Close()
+		if n < 6 {
+			t.Errorf("column %s: %d pages", name, n)
+		}
+	}
+	if got := readFileRows(t, path); !reflect.DeepEqual(got, rows) {
+		t.Fatal("rows differ")
 	}
 }
 
