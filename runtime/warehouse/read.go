@@ -497,9 +497,14 @@ func appendPage(col *types.Column, p parquet.Page, maxDef int, dec leafDecoder) 
 // appendPresent appends n rows whose definition levels are levels (none when maxDef is 0): a level
 // below maxDef is a null, else the next of vals, converted.
 func appendPresent[T, U any](col *types.Column, levels []byte, maxDef, n int, vals []T, dst *[]U, conv func(T) U) {
-	if maxDef == 0 {
-		for _, v := range vals[:n] {
-			*dst = append(*dst, conv(v))
+	if maxDef == 0 || noNulls(levels, maxDef) {
+		// No nulls in the page (the usual case): one copy when no conversion is needed.
+		if same, ok := any(vals[:n]).([]U); ok {
+			*dst = append(*dst, same...)
+		} else {
+			for _, v := range vals[:n] {
+				*dst = append(*dst, conv(v))
+			}
 		}
 		if col.Nulls != nil {
 			col.Nulls = append(col.Nulls, make([]bool, n)...)
@@ -518,6 +523,16 @@ func appendPresent[T, U any](col *types.Column, levels []byte, maxDef, n int, va
 		*dst = append(*dst, conv(vals[j]))
 		j++
 	}
+}
+
+// noNulls reports whether every definition level is maxDef (a flat column's page without nulls).
+func noNulls(levels []byte, maxDef int) bool {
+	for _, l := range levels {
+		if int(l) < maxDef {
+			return false
+		}
+	}
+	return true
 }
 
 // readPageValues calls fn with the values of one page, a slice of buf at a time.
