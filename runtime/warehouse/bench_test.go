@@ -153,16 +153,14 @@ func joinOutputBatch(rows int) *types.Batch {
 
 // BenchmarkWriteJoinOutput writes one Parquet file of a join backfill's output shape (256k rows, two
 // row groups), the writer's cost in a backfill: with the direct writer (what newFileWriter picks for
-// this schema) and with parquet-go's, the baseline.
+// this schema), the same without buffers recycled from the previous file, and with parquet-go's, the
+// baseline.
 func BenchmarkWriteJoinOutput(b *testing.B) {
 	const rows = 256 * 1024
 	batch := joinOutputBatch(rows)
-	for _, direct := range []bool{true, false} {
-		name := "direct"
-		if !direct {
-			name = "parquet-go"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, mode := range []string{"direct", "direct-cold", "parquet-go"} {
+		direct := mode != "parquet-go"
+		b.Run(mode, func(b *testing.B) {
 			dir := b.TempDir()
 			var size int64
 			b.ReportAllocs()
@@ -170,6 +168,10 @@ func BenchmarkWriteJoinOutput(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				path := filepath.Join(dir, fmt.Sprintf("part-%d.parquet", i))
+				if mode == "direct-cold" {
+					// as after the garbage collector emptied the pool (a backfill between files)
+					colBufferPool = newColBufferPool()
+				}
 				w, err := openFileWriter(path, batch.Schema, direct)
 				if err != nil {
 					b.Fatal(err)
