@@ -297,7 +297,12 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 	// Rows grouped by key in scan order; queries by the same group ids (keys without data are
 	// answered with nulls directly).
 	nRows := data.batch.Len()
-	groups := newKeyGroups(keyCols, nRows)
+	probes := make([]string, len(queries))
+	for i, q := range queries {
+		probes[i] = q.key
+	}
+	groups := newKeyGroups(keyCols, nRows, probes)
+	qKey := groups.probe
 	// Key columns are not read again once grouped (unless an aggregation reads them): dropping them
 	// from the batch frees ten million string headers that every GC cycle would otherwise scan
 	// during the aggregation. Callers that need key values took their columns before.
@@ -320,14 +325,7 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 		})
 		groups.members = identity(len(groups.members))
 	}
-	qKey := make([]int32, len(queries))
 	workers := runtime.GOMAXPROCS(0)
-	_ = onWorkers(workers, func(w int) error {
-		for i := w * len(queries) / workers; i < (w+1)*len(queries)/workers; i++ {
-			qKey[i] = groups.find(queries[i].key)
-		}
-		return nil
-	})
 	nKeys := groups.count()
 	// Keys whose old events were all folded into history have no rows; they get ids after the
 	// groups'.
@@ -624,22 +622,19 @@ func (p *gbPlan) snapshotRows(data *scanned, feats types.Schema, queries []query
 		cols = append(cols, data.batch.Col(k))
 	}
 	cols = append(cols, data.batch.Col(warehouse.PartitionColumn))
-	groups := newKeyGroups(cols, data.batch.Len())
+	probes := make([]string, len(queries))
+	for i, q := range queries {
+		probes[i] = q.key + "\x00" + q.ds
+	}
+	groups := newKeyGroups(cols, data.batch.Len(), probes)
 	idx := make([]int32, len(queries))
-	workers := runtime.GOMAXPROCS(0)
-	_ = onWorkers(workers, func(w int) error {
-		var buf []byte
-		for i := w * len(queries) / workers; i < (w+1)*len(queries)/workers; i++ {
-			q := queries[i]
-			buf = append(append(append(buf[:0], q.key...), 0), q.ds...)
-			idx[i] = -1
-			if id := groups.find(string(buf)); id >= 0 {
-				rows := groups.rows(id)
-				idx[i] = rows[len(rows)-1] // the last in scan order when a snapshot repeats a key
-			}
+	for i, id := range groups.probe {
+		idx[i] = -1
+		if id >= 0 {
+			rows := groups.rows(id)
+			idx[i] = rows[len(rows)-1] // the last in scan order when a snapshot repeats a key
 		}
-		return nil
-	})
+	}
 	sel := &types.Batch{Schema: feats}
 	for _, f := range feats {
 		sel.Cols = append(sel.Cols, data.batch.Col(f.Name))

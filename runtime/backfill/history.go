@@ -172,7 +172,7 @@ func (h *history) fold(p *gbPlan, b *types.Batch, cut int64) ([]int32, error) {
 			keep = append(keep, int32(i))
 		}
 	}
-	groups := newKeyGroups(keyCols, b.Len()) // rows with a null key are in no group: never queried
+	groups := newKeyGroups(keyCols, b.Len(), nil) // rows with a null key are in no group: never queried
 	ids := make([]int32, groups.count())
 	var buf []byte
 	for g := range ids {

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/chronon-go/chronon/runtime/types"
 )
@@ -22,8 +23,10 @@ type keyGroups struct {
 	off     []int32 // group g is members[off[g]:off[g+1]]
 	h1      []uint64
 	h2      []uint32
-	index   []indexSlot // open addressing on h1 (see buildIndex)
+	probe   []int32     // group of each probe key, -1 if none
+	index   []indexSlot // open addressing on h1 for find, built on first use (see buildIndex)
 	mask    uint64
+	once    sync.Once
 }
 
 const bucketBits = 12
@@ -56,32 +59,41 @@ func (g *keyGroups) hash(i int, buf *[]byte) (uint64, uint32, bool) {
 
 func (g *keyGroups) hash2(k string) uint32 { return uint32(maphash.String(g.seed2, k)) }
 
-func newKeyGroups(cols []*types.Column, n int) *keyGroups {
+// newKeyGroups groups the n rows of cols by key. probes, when given, are keys (as keyOf renders
+// them) to look up: they travel through the same hash buckets as the rows, so each finds its group
+// (probe[i], -1 when absent) in a bucket's small in-cache table instead of by a random lookup in an
+// index of every group.
+func newKeyGroups(cols []*types.Column, n int, probes []string) *keyGroups {
 	g := &keyGroups{cols: cols, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
 	workers := runtime.GOMAXPROCS(0)
-	// Hash rows in parallel, counting bucket sizes per worker.
+	// Hash rows and probes in parallel, counting bucket sizes per worker. A probe is a hashed row
+	// with row -1-i.
+	np := len(probes)
 	rows := make([]hashedRow, n)
 	valid := make([]bool, n)
+	prows := make([]hashedRow, np)
 	counts := make([][1 << bucketBits]int32, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			var buf []byte
-			for i := w * n / workers; i < (w+1)*n/workers; i++ {
-				h1, h2, ok := g.hash(i, &buf)
-				if ok {
-					rows[i] = hashedRow{h1, h2, int32(i)}
-					valid[i] = true
-					counts[w][h1>>(64-bucketBits)]++
-				}
+	nValid := make([]int, workers)
+	_ = onWorkers(workers, func(w int) error {
+		var buf []byte
+		for i := w * n / workers; i < (w+1)*n/workers; i++ {
+			h1, h2, ok := g.hash(i, &buf)
+			if ok {
+				rows[i] = hashedRow{h1, h2, int32(i)}
+				valid[i] = true
+				counts[w][h1>>(64-bucketBits)]++
+				nValid[w]++
 			}
-		}(w)
-	}
-	wg.Wait()
-	// Stable scatter into buckets, each worker its own row range: within a bucket, worker w's rows
-	// go after those of the workers before it, so rows keep their scan order.
+		}
+		for i := w * np / workers; i < (w+1)*np/workers; i++ {
+			h1 := maphash.String(g.seed1, probes[i])
+			prows[i] = hashedRow{h1, g.hash2(probes[i]), int32(-1 - i)}
+			counts[w][h1>>(64-bucketBits)]++
+		}
+		return nil
+	})
+	// Stable scatter into buckets, each worker its own row range (then its probes): within a
+	// bucket, worker w's rows go after those of the workers before it, so rows keep scan order.
 	starts := make([]int32, 1<<bucketBits+1)
 	next := make([][1 << bucketBits]int32, workers)
 	for b := 0; b < 1<<bucketBits; b++ {
@@ -102,43 +114,56 @@ func newKeyGroups(cols []*types.Column, n int) *keyGroups {
 				cur[b]++
 			}
 		}
+		for i := w * np / workers; i < (w+1)*np/workers; i++ {
+			b := prows[i].h1 >> (64 - bucketBits)
+			sorted[cur[b]] = prows[i]
+			cur[b]++
+		}
 		return nil
 	})
-	rows = nil
+	rows, prows = nil, nil
 	// Group each bucket's rows by (h1, h2), rows of a key in row order, in parallel.
-	var bi int32
-	var mu sync.Mutex
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var sc bucketScratch
-			for {
-				mu.Lock()
-				b := bi
-				bi++
-				mu.Unlock()
-				if b >= 1<<bucketBits {
-					return
-				}
-				sc.orderBucket(sorted[starts[b]:starts[b+1]])
-			}
-		}()
+	var bi atomic.Int32
+	_ = onWorkers(workers, func(int) error {
+		var sc bucketScratch
+		for b := int(bi.Add(1)) - 1; b < 1<<bucketBits; b = int(bi.Add(1)) - 1 {
+			sc.orderBucket(sorted[starts[b]:starts[b+1]])
+		}
+		return nil
+	})
+	// Runs of equal hashes are keys: a run with rows is a group, and its probes find it.
+	total := 0
+	for _, v := range nValid {
+		total += v
 	}
-	wg.Wait()
-	g.members = make([]int32, len(sorted))
-	for b := 0; b < 1<<bucketBits; b++ {
-		for i := starts[b]; i < starts[b+1]; i++ {
-			g.members[i] = sorted[i].row
-			if i == starts[b] || sorted[i].h1 != sorted[i-1].h1 || sorted[i].h2 != sorted[i-1].h2 {
-				g.off = append(g.off, i)
-				g.h1 = append(g.h1, sorted[i].h1)
-				g.h2 = append(g.h2, sorted[i].h2)
+	g.members = make([]int32, 0, total)
+	g.probe = make([]int32, np)
+	for i := 0; i < len(sorted); {
+		j := i + 1
+		for j < len(sorted) && sorted[j].h1 == sorted[i].h1 && sorted[j].h2 == sorted[i].h2 {
+			j++
+		}
+		id := int32(-1)
+		for _, r := range sorted[i:j] {
+			if r.row < 0 {
+				continue
+			}
+			if id < 0 {
+				id = int32(len(g.h1))
+				g.off = append(g.off, int32(len(g.members)))
+				g.h1 = append(g.h1, r.h1)
+				g.h2 = append(g.h2, r.h2)
+			}
+			g.members = append(g.members, r.row)
+		}
+		for _, r := range sorted[i:j] {
+			if r.row < 0 {
+				g.probe[-1-r.row] = id
 			}
 		}
+		i = j
 	}
-	g.off = append(g.off, int32(len(sorted)))
-	g.buildIndex()
+	g.off = append(g.off, int32(len(g.members)))
 	return g
 }
 
@@ -241,6 +266,7 @@ func (g *keyGroups) rows(id int32) []int32 { return g.members[g.off[id]:g.off[id
 
 // find returns the group of key k (as keyOf renders it), or -1.
 func (g *keyGroups) find(k string) int32 {
+	g.once.Do(g.buildIndex)
 	h1 := maphash.String(g.seed1, k)
 	var h2 uint32
 	for slot, hashed := h1&g.mask, false; ; slot = (slot + 1) & g.mask {

@@ -10,7 +10,8 @@ import (
 )
 
 // TestKeyGroupsRandom checks the hash grouping against a map: every key's rows form one group, in
-// row order; rows with a null key are in none; find returns the group of a key and -1 otherwise.
+// row order; rows with a null key are in none; probes and find return the group of a key and -1
+// otherwise.
 func TestKeyGroupsRandom(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	r := rand.New(rand.NewPCG(seed, 3))
@@ -35,7 +36,30 @@ func TestKeyGroupsRandom(t *testing.T) {
 				want[k] = append(want[k], int32(i))
 			}
 		}
-		g := newKeyGroups(cols, n)
+		// Probes: every key (some twice) and some absent ones, in random order.
+		var probes []string
+		for k := range want {
+			probes = append(probes, k)
+			if r.IntN(4) == 0 {
+				probes = append(probes, k)
+			}
+		}
+		for j := range r.IntN(20) {
+			probes = append(probes, fmt.Sprint("absent", j))
+		}
+		r.Shuffle(len(probes), func(i, j int) { probes[i], probes[j] = probes[j], probes[i] })
+		g := newKeyGroups(cols, n, probes)
+		for i, k := range probes {
+			if _, ok := want[k]; !ok {
+				if g.probe[i] != -1 {
+					t.Fatalf("seed %d iteration %d: absent probe %q found group %d", seed, iter, k, g.probe[i])
+				}
+				continue
+			}
+			if g.probe[i] < 0 || fmt.Sprint(g.rows(g.probe[i])) != fmt.Sprint(want[k]) {
+				t.Fatalf("seed %d iteration %d: probe %q: group %d, want the rows %v", seed, iter, k, g.probe[i], want[k])
+			}
+		}
 		if g.count() != len(want) {
 			t.Fatalf("seed %d iteration %d: %d groups, want %d", seed, iter, g.count(), len(want))
 		}

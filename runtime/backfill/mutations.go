@@ -86,8 +86,8 @@ func (p *gbPlan) mutationValuesAt(w *warehouse.Warehouse, queries []query, minDa
 	for i, k := range p.keys {
 		sKeys[i], mKeys[i] = sb.Col(k), mb.Col(k)
 	}
-	sGroups := newKeyGroups(sKeys, sb.Len())
-	mGroups := newKeyGroups(mKeys, mb.Len())
+	sGroups := newKeyGroups(sKeys, sb.Len(), nil)
+	mGroups := newKeyGroups(mKeys, mb.Len(), nil)
 	nS := sGroups.count()
 	type keyRef struct{ s, m int32 }
 	refs := make([]keyRef, nS+mGroups.count())
