@@ -107,6 +107,11 @@ type Sawtooth struct {
 	loopK      []int
 	gath       []gathered
 	gatherCols []int
+	// the distinct (window length, tail hop index) pairs of windowed parts, each part's pair, and
+	// the current query's first event per pair
+	windows  [][2]int64
+	windowOf []int
+	windowLo []int
 }
 
 // defaultDirectLimit was chosen on the quickstart shape (about ten events per key): the direct path
@@ -168,6 +173,20 @@ func NewSawtooth(agg *Aggregator, res Resolution) (*Sawtooth, error) {
 		s.headScratch[b] = make([]State, len(s.sizes))
 		s.headCursors[b] = make([]int, len(s.sizes))
 	}
+	s.windowOf = make([]int, len(agg.parts))
+	for p, w := range s.win {
+		if w == 0 {
+			continue
+		}
+		wt := [2]int64{w, int64(s.tailIdx[p])}
+		k := slices.Index(s.windows, wt)
+		if k < 0 {
+			k = len(s.windows)
+			s.windows = append(s.windows, wt)
+		}
+		s.windowOf[p] = k
+	}
+	s.windowLo = make([]int, len(s.windows))
 	s.gath = make([]gathered, len(agg.schema))
 	for i := range agg.parts {
 		c := agg.bases[agg.partBase[i]]
@@ -290,7 +309,6 @@ func (s *Sawtooth) Compute(ev Events, queries []int64, out *types.Batch) error {
 	return s.agg.Err()
 }
 
-// window computes part p (base b) at q from hops and raw events.
 // computeDirect evaluates every query by aggregating the events of each window directly: the window
 // of part p at q is [Floor(q-W, tail hop), q), unwindowed parts take every event before q.
 func (s *Sawtooth) computeDirect(ev Events, queries []int64, out *types.Batch) {
@@ -299,13 +317,17 @@ func (s *Sawtooth) computeDirect(ev Events, queries []int64, out *types.Batch) {
 	}
 	for _, q := range queries {
 		hi := sort.Search(len(ev.Ts), func(i int) bool { return ev.Ts[i] >= q })
+		// Each distinct window starts at the same event for all its parts: search once.
+		for k, wt := range s.windows {
+			start := Floor(q-wt[0], s.sizes[wt[1]])
+			s.windowLo[k] = sort.Search(hi, func(i int) bool { return ev.Ts[i] >= start })
+		}
 		for p := range s.agg.parts {
 			b := s.agg.partBase[p]
 			lo := 0
 			w := s.win[p]
 			if w != 0 {
-				start := Floor(q-w, s.sizes[s.tailIdx[p]])
-				lo = sort.Search(hi, func(i int) bool { return ev.Ts[i] >= start })
+				lo = s.windowLo[s.windowOf[p]]
 			}
 			if kind := s.loops[p]; kind != loopNone && (w != 0 || b >= len(ev.Prior) || ev.Prior[b] == nil) {
 				runLoop(kind, s.loopK[p], &s.gath[s.agg.bases[b].in], lo, hi, out.Cols[p], &s.arena)
@@ -325,6 +347,7 @@ func (s *Sawtooth) computeDirect(ev Events, queries []int64, out *types.Batch) {
 	}
 }
 
+// window computes part p (base b) at q from hops and raw events.
 func (s *Sawtooth) window(q int64, p, b int) State {
 	ti := s.tailIdx[p]
 	hs := s.hops[ti]
