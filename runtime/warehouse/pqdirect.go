@@ -299,7 +299,8 @@ type colBuffers struct {
 	vals       []byte // the page being filled: PLAIN-encoded present values
 	chunk      []byte // the row group's encoded pages
 
-	levels, comp []byte // scratch
+	levels, comp []byte  // scratch
+	lists        [][]any // scratch: a block of list rows (gatherLists)
 }
 
 var colBufferPool = newColBufferPool()
@@ -459,7 +460,11 @@ func (c *directColumn) encodeLists(col *types.Column, s, e int) {
 		return
 	}
 	for i := s; i < e; i++ {
-		items := c.listLevels(col, i)
+		var items []any
+		if !col.IsNull(i) {
+			items, _ = col.Values[i].([]any)
+		}
+		items = c.listLevels(col.IsNull(i), items)
 		defs := c.defs[len(c.defs)-len(items):]
 		for j, v := range items {
 			if v == nil {
@@ -472,63 +477,93 @@ func (c *directColumn) encodeLists(col *types.Column, s, e int) {
 	}
 }
 
-// listLevels appends the levels of row i, taking every element as present (3), and returns the
-// elements, whose levels are the last len(items) of c.defs. A null or empty row has no elements.
-func (c *directColumn) listLevels(col *types.Column, i int) []any {
-	var items []any
-	if !col.IsNull(i) {
-		items, _ = col.Values[i].([]any)
-		if len(items) > 0 {
-			n := len(c.defs)
-			c.defs = grow(c.defs, len(items))[:n+len(items)]
-			c.reps = grow(c.reps, len(items))[:n+len(items)]
-			defs, reps := c.defs[n:], c.reps[n:]
-			for j := range defs {
-				defs[j], reps[j] = 3, 1
-			}
-			reps[0] = 0
-			return items
+// listLevels appends the levels of a row (null, or items), taking every element as present (3), and
+// returns the elements, whose levels are the last len(items) of c.defs. A null or empty row has no
+// elements.
+func (c *directColumn) listLevels(null bool, items []any) []any {
+	if !null && len(items) > 0 {
+		n := len(c.defs)
+		c.defs = grow(c.defs, len(items))[:n+len(items)]
+		c.reps = grow(c.reps, len(items))[:n+len(items)]
+		defs, reps := c.defs[n:], c.reps[n:]
+		for j := range defs {
+			defs[j], reps[j] = 3, 1
 		}
-		c.defs, c.reps = append(c.defs, 1), append(c.reps, 0)
-	} else {
-		c.defs, c.reps = append(c.defs, 0), append(c.reps, 0)
+		reps[0] = 0
+		return items
 	}
+	d := byte(1)
+	if null {
+		d = 0
+	}
+	c.defs, c.reps = append(c.defs, d), append(c.reps, 0)
 	c.page.nulls++
 	return nil
 }
 
-// int64Lists is encodeLists for list<long> (LAST_K of numbers), with the bounds in registers.
+// listBlock is how many rows the typed list loops take at a time (see gatherLists).
+const listBlock = 128
+
+// gatherLists returns the element slices of rows [s, e), nil for a null row or a value that is not a
+// []any. A list's elements are three pointer hops from the column (the interface, the slice, each
+// boxed element), usually cache misses: loading a block's slices first, and its elements in a tight
+// loop next, lets the processor overlap the misses instead of waiting on each in turn (a third less
+// time in a join backfill).
+func (c *directColumn) gatherLists(col *types.Column, s, e int) [][]any {
+	lists := c.lists[:0]
+	for i := s; i < e; i++ {
+		var items []any
+		if !col.IsNull(i) {
+			items, _ = col.Values[i].([]any)
+		}
+		lists = append(lists, items)
+	}
+	c.lists = lists
+	return lists
+}
+
+// int64Lists is encodeLists for list<long> (LAST_K of numbers), a block of rows at a time: the
+// elements' bounds first (loading them), then levels and values.
 func (c *directColumn) int64Lists(col *types.Column, s, e int) {
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
 	if c.page.has {
 		lo, hi = c.page.minI, c.page.maxI
 	}
 	some := false
-	for i := s; i < e; i++ {
-		items := c.listLevels(col, i)
-		if len(items) == 0 {
-			continue
-		}
-		defs := c.defs[len(c.defs)-len(items):]
-		n := len(c.vals)
-		out := grow(c.vals, 8*len(items))[:n+8*len(items)]
-		k := n
-		for j, v := range items {
-			x, ok := v.(int64)
-			if !ok {
-				if v != nil {
-					panic(fmt.Sprintf("warehouse: list<long> element %T", v))
+	for b := s; b < e; b += listBlock {
+		lists := c.gatherLists(col, b, min(b+listBlock, e))
+		for _, items := range lists {
+			for _, v := range items {
+				if x, ok := v.(int64); ok {
+					lo, hi, some = min(lo, x), max(hi, x), true
 				}
-				defs[j] = 2
-				c.page.nulls++
+			}
+		}
+		for r, items := range lists {
+			items = c.listLevels(col.IsNull(b+r), items)
+			if len(items) == 0 {
 				continue
 			}
-			binary.LittleEndian.PutUint64(out[k:], uint64(x))
-			k += 8
-			lo, hi = min(lo, x), max(hi, x)
+			defs := c.defs[len(c.defs)-len(items):]
+			n := len(c.vals)
+			out := grow(c.vals, 8*len(items))[:n+8*len(items)]
+			k := n
+			for j, v := range items {
+				x, ok := v.(int64)
+				if !ok {
+					if v != nil {
+						panic(fmt.Sprintf("warehouse: list<long> element %T", v))
+					}
+					defs[j] = 2
+					c.page.nulls++
+					continue
+				}
+				binary.LittleEndian.PutUint64(out[k:], uint64(x))
+				k += 8
+			}
+			c.vals = out[:k]
 		}
-		c.vals = out[:k]
-		some = some || k > n
+		clear(lists) // no references into the batch once it is written
 	}
 	if some {
 		c.page.minI, c.page.maxI, c.page.has = lo, hi, true
@@ -541,35 +576,45 @@ func (c *directColumn) float64Lists(col *types.Column, s, e int) {
 	if c.page.has {
 		lo, hi = c.page.minF, c.page.maxF
 	}
-	for i := s; i < e; i++ {
-		items := c.listLevels(col, i)
-		if len(items) == 0 {
-			continue
-		}
-		defs := c.defs[len(c.defs)-len(items):]
-		n := len(c.vals)
-		out := grow(c.vals, 8*len(items))[:n+8*len(items)]
-		k := n
-		for j, v := range items {
-			x, ok := v.(float64)
-			if !ok {
-				if v != nil {
-					panic(fmt.Sprintf("warehouse: list<double> element %T", v))
+	for b := s; b < e; b += listBlock {
+		lists := c.gatherLists(col, b, min(b+listBlock, e))
+		for _, items := range lists {
+			for _, v := range items {
+				if x, ok := v.(float64); ok {
+					if x < lo {
+						lo = x
+					}
+					if x > hi {
+						hi = x
+					}
 				}
-				defs[j] = 2
-				c.page.nulls++
+			}
+		}
+		for r, items := range lists {
+			items = c.listLevels(col.IsNull(b+r), items)
+			if len(items) == 0 {
 				continue
 			}
-			binary.LittleEndian.PutUint64(out[k:], math.Float64bits(x))
-			k += 8
-			if x < lo {
-				lo = x
+			defs := c.defs[len(c.defs)-len(items):]
+			n := len(c.vals)
+			out := grow(c.vals, 8*len(items))[:n+8*len(items)]
+			k := n
+			for j, v := range items {
+				x, ok := v.(float64)
+				if !ok {
+					if v != nil {
+						panic(fmt.Sprintf("warehouse: list<double> element %T", v))
+					}
+					defs[j] = 2
+					c.page.nulls++
+					continue
+				}
+				binary.LittleEndian.PutUint64(out[k:], math.Float64bits(x))
+				k += 8
 			}
-			if x > hi {
-				hi = x
-			}
+			c.vals = out[:k]
 		}
-		c.vals = out[:k]
+		clear(lists)
 	}
 	if lo <= hi {
 		c.page.minF, c.page.maxF, c.page.has = lo, hi, true
