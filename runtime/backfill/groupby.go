@@ -623,9 +623,13 @@ func (p *gbPlan) snapshotRows(data *scanned, feats types.Schema, queries []query
 	}
 	cols = append(cols, data.batch.Col(warehouse.PartitionColumn))
 	probes := make([]string, len(queries))
-	for i, q := range queries {
-		probes[i] = q.key + "\x00" + q.ds
-	}
+	workers := runtime.GOMAXPROCS(0)
+	_ = onWorkers(workers, func(w int) error {
+		for i := w * len(queries) / workers; i < (w+1)*len(queries)/workers; i++ {
+			probes[i] = queries[i].key + "\x00" + queries[i].ds
+		}
+		return nil
+	})
 	groups := newKeyGroups(cols, data.batch.Len(), probes)
 	idx := make([]int32, len(queries))
 	for i, id := range groups.probe {

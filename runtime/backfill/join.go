@@ -588,72 +588,97 @@ func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.
 	}
 	dsCol := lb.Col(warehouse.PartitionColumn)
 	tsCol := lb.Col("ts")
-	var buf []byte
-	// Day strings are formatted once per day, not once per row (a million rows per chunk).
-	days := map[int64]string{}
-	day := func(ts int64) string {
-		n := aggregate.Floor(ts, dayMillis)
-		d, ok := days[n]
-		if !ok {
-			d = dayOf(ts)
-			days[n] = d
-		}
-		return d
+	// Query per left row; rows with a null key get none. Row ranges are done on all cores and
+	// joined in row order.
+	workers := runtime.GOMAXPROCS(0)
+	if n < 1<<14 {
+		workers = 1
 	}
-	prevDays := map[string]string{}
-	mids := map[string]int64{}
-	dayBefore := func(d string) string {
-		p, ok := prevDays[d]
-		if !ok {
-			p = addDays(d, -1)
-			prevDays[d] = p
-		}
-		return p
+	type piece struct {
+		queries        []query
+		rows           []int32
+		minDay, maxDay string
 	}
-	// Query per left row; rows with a null key get none.
-	queries := make([]query, 0, n)
-	rowOfQuery := make([]int32, 0, n)
-	var minDay, maxDay string
-	for i := 0; i < n; i++ {
-		if skip != nil && skip[i] {
-			continue
-		}
-		k, ok := keyOf(keyCols, i, &buf)
-		if !ok {
-			continue
-		}
-		var q query
-		switch {
-		case leftEvents && pp.gb.accuracy == api.Accuracy_TEMPORAL && !pp.gb.entities:
-			if tsCol.IsNull(i) {
-				continue
-			}
-			q = query{key: k, q: tsCol.Ints[i], ds: day(tsCol.Ints[i])}
-		case leftEvents:
-			// Snapshot as of midnight starting the row's day: right partition day(ts) - 1 (spec §4.4).
-			if tsCol.IsNull(i) {
-				continue
-			}
-			d := day(tsCol.Ints[i])
-			q = query{key: k, q: aggregate.Floor(tsCol.Ints[i], dayMillis), ds: dayBefore(d)}
-		default:
-			// Entities left: the value at the end of the left row's ds.
-			d := dsCol.Strs[i]
-			mid, ok := mids[d]
+	pieces := make([]piece, workers)
+	_ = onWorkers(workers, func(wi int) error {
+		pc := &pieces[wi]
+		var buf []byte
+		// Day strings are formatted once per day, not once per row (a million rows per chunk).
+		days := map[int64]string{}
+		day := func(ts int64) string {
+			n := aggregate.Floor(ts, dayMillis)
+			d, ok := days[n]
 			if !ok {
-				mid = midMillis(d)
-				mids[d] = mid
+				d = dayOf(ts)
+				days[n] = d
 			}
-			q = query{key: k, q: mid + dayMillis, ds: d}
+			return d
 		}
-		if minDay == "" || q.ds < minDay {
-			minDay = q.ds
+		prevDays := map[string]string{}
+		mids := map[string]int64{}
+		dayBefore := func(d string) string {
+			p, ok := prevDays[d]
+			if !ok {
+				p = addDays(d, -1)
+				prevDays[d] = p
+			}
+			return p
 		}
-		if q.ds > maxDay {
-			maxDay = q.ds
+		lo, hi := wi*n/workers, (wi+1)*n/workers
+		pc.queries = make([]query, 0, hi-lo)
+		pc.rows = make([]int32, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			if skip != nil && skip[i] {
+				continue
+			}
+			k, ok := keyOf(keyCols, i, &buf)
+			if !ok {
+				continue
+			}
+			var q query
+			switch {
+			case leftEvents && pp.gb.accuracy == api.Accuracy_TEMPORAL && !pp.gb.entities:
+				if tsCol.IsNull(i) {
+					continue
+				}
+				q = query{key: k, q: tsCol.Ints[i], ds: day(tsCol.Ints[i])}
+			case leftEvents:
+				// Snapshot as of midnight starting the row's day: right partition day(ts) - 1 (spec §4.4).
+				if tsCol.IsNull(i) {
+					continue
+				}
+				d := day(tsCol.Ints[i])
+				q = query{key: k, q: aggregate.Floor(tsCol.Ints[i], dayMillis), ds: dayBefore(d)}
+			default:
+				// Entities left: the value at the end of the left row's ds.
+				d := dsCol.Strs[i]
+				mid, ok := mids[d]
+				if !ok {
+					mid = midMillis(d)
+					mids[d] = mid
+				}
+				q = query{key: k, q: mid + dayMillis, ds: d}
+			}
+			if pc.minDay == "" || q.ds < pc.minDay {
+				pc.minDay = q.ds
+			}
+			if q.ds > pc.maxDay {
+				pc.maxDay = q.ds
+			}
+			pc.queries = append(pc.queries, q)
+			pc.rows = append(pc.rows, int32(i))
 		}
-		queries = append(queries, q)
-		rowOfQuery = append(rowOfQuery, int32(i))
+		return nil
+	})
+	queries, rowOfQuery := pieces[0].queries, pieces[0].rows
+	minDay, maxDay := pieces[0].minDay, pieces[0].maxDay
+	for _, pc := range pieces[1:] {
+		queries = append(queries, pc.queries...)
+		rowOfQuery = append(rowOfQuery, pc.rows...)
+		if pc.minDay != "" && (minDay == "" || pc.minDay < minDay) {
+			minDay = pc.minDay
+		}
+		maxDay = max(maxDay, pc.maxDay)
 	}
 	if len(queries) == 0 {
 		// No row can match: a scan is still needed for the feature schema.

@@ -380,8 +380,13 @@ func dropNullKeys(b *types.Batch, keys []string) *types.Batch {
 		return b
 	}
 	var kc []*types.Column
+	nullable := false
 	for _, k := range keys {
 		kc = append(kc, b.Col(k))
+		nullable = nullable || b.Col(k).Nulls != nil
+	}
+	if !nullable {
+		return b
 	}
 	n := b.Len()
 	var keep []bool
