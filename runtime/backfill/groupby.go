@@ -313,18 +313,6 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 			}
 		}
 	}
-	// Lay the rows out in key order, once: a key's events are then adjacent in memory, where the
-	// aggregation reads them for every window, instead of one cache miss per event and column
-	// scattered over a ten-million-row batch. Rows with a null key are dropped here.
-	if n := nRows; len(groups.members) > 0 {
-		cols := data.batch.Cols
-		parallelCols(len(cols), n, func(i int) {
-			if cols[i].Len() == n {
-				cols[i] = cols[i].Take(groups.members)
-			}
-		})
-		groups.members = identity(len(groups.members))
-	}
 	workers := runtime.GOMAXPROCS(0)
 	nKeys := groups.count()
 	// Keys whose old events were all folded into history have no rows; they get ids after the
@@ -350,6 +338,42 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 	}
 	allKeys := nKeys + len(histOnly)
 	qOff, qByKey := groupByID(qKey, allKeys)
+	// Keys are computed in the order of their first query (queries come in left-row order), and
+	// their events laid out in that order, once: a key's events are then adjacent in memory where
+	// the aggregation reads them for every window, the workers walk the events and fill their
+	// outputs front to back, and gathering the answers into left-row order reads the outputs
+	// nearly in sequence. Keys no query asks for are left out, as are rows with a null key.
+	order := make([]int32, 0, allKeys)
+	seen := make([]bool, allKeys)
+	for _, id := range qKey {
+		if id >= 0 && !seen[id] {
+			seen[id] = true
+			order = append(order, id)
+		}
+	}
+	rowOff := make([]int32, len(order)+1)
+	for k, id := range order {
+		rowOff[k+1] = rowOff[k]
+		if int(id) < nKeys {
+			rowOff[k+1] += int32(len(groups.rows(id)))
+		}
+	}
+	perm := make([]int32, rowOff[len(order)])
+	_ = onWorkers(workers, func(w int) error {
+		for k := w * len(order) / workers; k < (w+1)*len(order)/workers; k++ {
+			if id := order[k]; int(id) < nKeys {
+				copy(perm[rowOff[k]:], groups.rows(id))
+			}
+		}
+		return nil
+	})
+	cols := data.batch.Cols
+	parallelCols(len(cols), len(perm), func(i int) {
+		if cols[i].Len() == nRows {
+			cols[i] = cols[i].Take(perm)
+		}
+	})
+	rowsOf := identity(len(perm))
 	res := aggregate.ResolutionFor(p.accuracy)
 	if p.entities {
 		res = aggregate.ResolutionFor(api.Accuracy_SNAPSHOT)
@@ -375,22 +399,19 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 				results[wi].err = fmt.Errorf("GroupBy %s: %w", p.name, err)
 				return
 			}
-			// Room for one row per query of this worker's keys (an upper bound: equal times share
-			// a row), so the output columns are not regrown and copied a dozen times.
+			// Each worker takes a contiguous run of keys (in first-query order). Room for one row
+			// per query of its keys (an upper bound: equal times share a row), so the output
+			// columns are not regrown and copied a dozen times.
+			lo, hi := wi*len(order)/workers, (wi+1)*len(order)/workers
 			room := 0
-			for id := wi; id < allKeys; id += workers {
+			for _, id := range order[lo:hi] {
 				room += int(qOff[id+1] - qOff[id])
 			}
 			c := &computer{p: p, st: st, data: data, tsCol: tsCol, queries: queries, out: types.NewBatch(agg.OutputSchema(), room)}
-			for id := wi; id < allKeys; id += workers {
+			for k := lo; k < hi; k++ {
+				id := order[k]
 				qs := qByKey[qOff[id]:qOff[id+1]]
-				if len(qs) == 0 {
-					continue
-				}
-				var rows []int32
-				if id < nKeys {
-					rows = groups.rows(int32(id))
-				}
+				rows := rowsOf[rowOff[k]:rowOff[k+1]]
 				if p.entities {
 					if err := c.entityKey(dsCol, rows, qs); err != nil {
 						results[wi].err = err
