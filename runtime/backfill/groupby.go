@@ -337,20 +337,27 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 		}
 	}
 	allKeys := nKeys + len(histOnly)
-	qOff, qByKey := groupByID(qKey, allKeys)
 	// Keys are computed in the order of their first query (queries come in left-row order), and
 	// their events laid out in that order, once: a key's events are then adjacent in memory where
 	// the aggregation reads them for every window, the workers walk the events and fill their
 	// outputs front to back, and gathering the answers into left-row order reads the outputs
 	// nearly in sequence. Keys no query asks for are left out, as are rows with a null key.
 	order := make([]int32, 0, allKeys)
-	seen := make([]bool, allKeys)
-	for _, id := range qKey {
-		if id >= 0 && !seen[id] {
-			seen[id] = true
-			order = append(order, id)
+	kOf := make([]int32, allKeys) // position in order + 1, 0 until seen
+	qk := make([]int32, len(qKey))
+	for i, id := range qKey {
+		qk[i] = -1
+		if id < 0 {
+			continue
 		}
+		if kOf[id] == 0 {
+			order = append(order, id)
+			kOf[id] = int32(len(order))
+		}
+		qk[i] = kOf[id] - 1
 	}
+	// The queries of the k-th key are qByKey[qOff[k]:qOff[k+1]].
+	qOff, qByKey := groupByID(qk, len(order))
 	rowOff := make([]int32, len(order)+1)
 	for k, id := range order {
 		rowOff[k+1] = rowOff[k]
@@ -403,14 +410,10 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 			// per query of its keys (an upper bound: equal times share a row), so the output
 			// columns are not regrown and copied a dozen times.
 			lo, hi := wi*len(order)/workers, (wi+1)*len(order)/workers
-			room := 0
-			for _, id := range order[lo:hi] {
-				room += int(qOff[id+1] - qOff[id])
-			}
+			room := int(qOff[hi] - qOff[lo])
 			c := &computer{p: p, st: st, data: data, tsCol: tsCol, queries: queries, out: types.NewBatch(agg.OutputSchema(), room)}
 			for k := lo; k < hi; k++ {
-				id := order[k]
-				qs := qByKey[qOff[id]:qOff[id+1]]
+				qs := qByKey[qOff[k]:qOff[k+1]]
 				rows := rowsOf[rowOff[k]:rowOff[k+1]]
 				if p.entities {
 					if err := c.entityKey(dsCol, rows, qs); err != nil {
@@ -419,7 +422,11 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 					}
 					continue
 				}
-				if err := c.run(rows, qs, 0, data.hist.prior(queries[qs[0]].key)); err != nil {
+				var prior []aggregate.State
+				if data.hist != nil {
+					prior = data.hist.prior(queries[qs[0]].key)
+				}
+				if err := c.run(rows, qs, 0, prior); err != nil {
 					results[wi].err = err
 					return
 				}
