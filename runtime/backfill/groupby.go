@@ -390,6 +390,13 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 		dsCol = data.batch.Col(warehouse.PartitionColumn)
 	}
 	tsCol := data.batch.Col("ts")
+	// Worker w computes keys [split[w], split[w+1]).
+	split := make([]int, workers+1)
+	work := func(k int) int { return int(rowOff[k]) + int(qOff[k]) }
+	for w := 1; w < workers; w++ {
+		split[w] = sort.Search(len(order), func(k int) bool { return work(k) >= w*work(len(order))/workers })
+	}
+	split[workers] = len(order)
 	results := make([]workerResult, workers)
 	var wg sync.WaitGroup
 	for wi := 0; wi < workers; wi++ {
@@ -406,10 +413,11 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 				results[wi].err = fmt.Errorf("GroupBy %s: %w", p.name, err)
 				return
 			}
-			// Each worker takes a contiguous run of keys (in first-query order). Room for one row
-			// per query of its keys (an upper bound: equal times share a row), so the output
-			// columns are not regrown and copied a dozen times.
-			lo, hi := wi*len(order)/workers, (wi+1)*len(order)/workers
+			// Each worker takes a contiguous run of keys (in first-query order) with an equal
+			// share of events and queries. Room for one row per query of its keys (an upper bound:
+			// equal times share a row), so the output columns are not regrown and copied a dozen
+			// times.
+			lo, hi := split[wi], split[wi+1]
 			room := int(qOff[hi] - qOff[lo])
 			c := &computer{p: p, st: st, data: data, tsCol: tsCol, queries: queries, out: types.NewBatch(agg.OutputSchema(), room)}
 			for k := lo; k < hi; k++ {
