@@ -482,10 +482,23 @@ func appendPage(col *types.Column, p parquet.Page, maxDef int, dec leafDecoder) 
 		// One copy of the page's bytes backs all its strings (the page buffer is released).
 		arena := append([]byte(nil), bytes[offsets[0]:offsets[present]]...)
 		base := offsets[0]
+		str := func(i int) string {
+			s, e := offsets[i]-base, offsets[i+1]-base
+			return unsafe.String(unsafe.SliceData(arena[s:e]), int(e-s))
+		}
+		if present == n {
+			// No nulls: the headers go straight into the column.
+			for i := range n {
+				col.Strs = append(col.Strs, str(i))
+			}
+			if col.Nulls != nil {
+				col.Nulls = append(col.Nulls, make([]bool, n)...)
+			}
+			break
+		}
 		strs := make([]string, present)
 		for i := range strs {
-			s, e := offsets[i]-base, offsets[i+1]-base
-			strs[i] = unsafe.String(unsafe.SliceData(arena[s:e]), int(e-s))
+			strs[i] = str(i)
 		}
 		appendPresent(col, levels, maxDef, n, strs, &col.Strs, func(v string) string { return v })
 	default:
