@@ -209,8 +209,8 @@ func scan(w *warehouse.Warehouse, sq sourceQuery) (*scanned, error) {
 		return nil, err
 	}
 	ranges := [][2]string{{sq.start, sq.end}}
+	var in []string // the partitions in range
 	if days, err := p.table.PartitionDates(); err == nil {
-		var in []string
 		for _, d := range days {
 			if (sq.start == "" || d >= sq.start) && (sq.end == "" || d <= sq.end) {
 				in = append(in, d)
@@ -225,6 +225,14 @@ func scan(w *warehouse.Warehouse, sq sourceQuery) (*scanned, error) {
 		}
 	}
 	if cols, ok := p.plainColumns(); ok {
+		// One range per partition, taken by whichever reader is free: a partition that is slower
+		// to read (not in the page cache, larger) does not leave the other cores idle.
+		if len(in) > 1 {
+			ranges = ranges[:0]
+			for _, d := range in {
+				ranges = append(ranges, [2]string{d, d})
+			}
+		}
 		b, err := p.readPlain(ranges, cols)
 		if err != nil {
 			return nil, err
@@ -282,17 +290,17 @@ func (p *preparedScan) readPlain(ranges [][2]string, cols []string) (*types.Batc
 		}
 	}()
 	sizes := make([]int, len(ranges))
-	for i, rg := range ranges {
-		r, err := p.table.Read(warehouse.ReadOptions{Columns: cols, Start: rg[0], End: rg[1]})
+	if err := eachRange(len(ranges), func(i int) error {
+		r, err := p.table.Read(warehouse.ReadOptions{Columns: cols, Start: ranges[i][0], End: ranges[i][1]})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		readers[i] = r
 		n, err := r.NumRows()
-		if err != nil {
-			return nil, err
-		}
 		sizes[i] = int(n)
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	parts := make([]*types.Batch, len(ranges))
 	for i := range parts {
@@ -306,7 +314,7 @@ func (p *preparedScan) readPlain(ranges [][2]string, cols []string) (*types.Batc
 		}
 		joins[c] = join
 	}
-	if err := onWorkers(len(ranges), func(i int) error {
+	if err := eachRange(len(ranges), func(i int) error {
 		if err := readers[i].ReadInto(parts[i]); err != nil {
 			return fmt.Errorf("table %s: %w", p.tableName, err)
 		}
