@@ -178,77 +178,52 @@ func runLoop(kind loopKind, k int, g *gathered, lo, hi int, col *types.Column, a
 			return
 		}
 		appendFloat(col, sum/float64(n))
-	case loopLastKInt:
-		m := countLatest(valid, k)
+	case loopLastKInt, loopFirstKInt:
+		last := kind == loopLastKInt
+		m := keptK(valid, k, last)
 		if m == 0 {
 			col.AppendNull()
 			return
 		}
-		col.Append(arena.BoxInt64s(latest(arena.Int64s(m), g.ints[lo:hi], valid)))
-	case loopLastKFloat:
-		m := countLatest(valid, k)
+		col.Append(arena.BoxInt64s(fillK(arena.Int64s(m), g.ints[lo:hi], valid, last)))
+	case loopLastKFloat, loopFirstKFloat:
+		last := kind == loopLastKFloat
+		m := keptK(valid, k, last)
 		if m == 0 {
 			col.AppendNull()
 			return
 		}
-		col.Append(arena.BoxFloat64s(latest(arena.Float64s(m), g.floats[lo:hi], valid)))
-	case loopFirstKInt:
-		m := countEarliest(valid, k)
-		if m == 0 {
-			col.AppendNull()
-			return
-		}
-		col.Append(arena.BoxInt64s(earliest(arena.Int64s(m), g.ints[lo:hi], valid)))
-	case loopFirstKFloat:
-		m := countEarliest(valid, k)
-		if m == 0 {
-			col.AppendNull()
-			return
-		}
-		col.Append(arena.BoxFloat64s(earliest(arena.Float64s(m), g.floats[lo:hi], valid)))
+		col.Append(arena.BoxFloat64s(fillK(arena.Float64s(m), g.floats[lo:hi], valid, last)))
 	}
 }
 
-// countLatest is how many of the last valid entries LAST_K keeps: min(k, valid count).
-func countLatest(valid []bool, k int) int {
-	m := 0
-	for i := len(valid) - 1; i >= 0 && m < k; i-- {
-		if valid[i] {
-			m++
-		}
-	}
-	return m
-}
-
-func countEarliest(valid []bool, k int) int {
+// keptK is how many entries LAST_K (last) or FIRST_K keeps: min(k, valid count).
+func keptK(valid []bool, k int, last bool) int {
 	m := 0
 	for i := 0; i < len(valid) && m < k; i++ {
-		if valid[i] {
+		at := i
+		if last {
+			at = len(valid) - 1 - i
+		}
+		if valid[at] {
 			m++
 		}
 	}
 	return m
 }
 
-// latest fills out with the last len(out) valid values, most recent first (LAST_K's output order;
-// among equal times the later event, in scan order, is the more recent).
-func latest[T any](out, vals []T, valid []bool) []T {
-	j := 0
-	for i := len(vals) - 1; j < len(out); i-- {
-		if valid[i] {
-			out[j] = vals[i]
-			j++
-		}
-	}
-	return out
-}
-
-// earliest fills out with the first len(out) valid values in time order (FIRST_K's output order).
-func earliest[T any](out, vals []T, valid []bool) []T {
+// fillK fills out with the kept values in output order: LAST_K the last len(out) valid values, most
+// recent first (among equal times the later event in scan order is the more recent), FIRST_K the
+// first len(out) in time order.
+func fillK[T any](out, vals []T, valid []bool, last bool) []T {
 	j := 0
 	for i := 0; j < len(out); i++ {
-		if valid[i] {
-			out[j] = vals[i]
+		at := i
+		if last {
+			at = len(vals) - 1 - i
+		}
+		if valid[at] {
+			out[j] = vals[at]
 			j++
 		}
 	}
