@@ -254,15 +254,7 @@ func (w *directWriter) Close() error {
 			}
 		}
 	}
-	if err == nil {
-		err = w.buf.Flush()
-	}
-	if err == nil {
-		err = w.f.Sync()
-	}
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
+	err = finishFile(err, w.buf, w.f)
 	for _, c := range w.cols {
 		c.release()
 	}

@@ -156,14 +156,19 @@ func (w *fileWriter) Close() error {
 	if w.direct != nil {
 		return w.direct.Close()
 	}
-	err := w.pw.Close()
+	return finishFile(w.pw.Close(), w.buf, w.f)
+}
+
+// finishFile flushes buf to f, syncs and closes f (always), and returns the first error, err
+// (from writing the footer) first.
+func finishFile(err error, buf *bufio.Writer, f *os.File) error {
 	if err == nil {
-		err = w.buf.Flush()
+		err = buf.Flush()
 	}
 	if err == nil {
-		err = w.f.Sync()
+		err = f.Sync()
 	}
-	if cerr := w.f.Close(); err == nil {
+	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	return err
