@@ -127,51 +127,24 @@ func runLoop(kind loopKind, k int, g *gathered, lo, hi int, col *types.Column, a
 		}
 		appendInt(col, n)
 	case loopSumInt:
-		sum, seen := int64(0), false
-		for i, v := range g.ints[lo:hi] {
-			if valid[i] {
-				sum += v
-				seen = true
-			}
-		}
-		if !seen {
+		if sum, n := sumValid[int64, int64](g.ints[lo:hi], valid); n > 0 {
+			appendInt(col, sum)
+		} else {
 			col.AppendNull()
-			return
 		}
-		appendInt(col, sum)
 	case loopSumFloat:
-		sum, seen := 0.0, false
-		for i, v := range g.floats[lo:hi] {
-			if valid[i] {
-				sum += v
-				seen = true
-			}
-		}
-		if !seen {
+		if sum, n := sumValid[float64, float64](g.floats[lo:hi], valid); n > 0 {
+			appendFloat(col, sum)
+		} else {
 			col.AppendNull()
-			return
 		}
-		appendFloat(col, sum)
-	case loopAvgInt:
-		sum, n := 0.0, int64(0)
-		for i, v := range g.ints[lo:hi] {
-			if valid[i] {
-				sum += float64(v)
-				n++
-			}
-		}
-		if n == 0 {
-			col.AppendNull()
-			return
-		}
-		appendFloat(col, sum/float64(n))
-	case loopAvgFloat:
-		sum, n := 0.0, int64(0)
-		for i, v := range g.floats[lo:hi] {
-			if valid[i] {
-				sum += v
-				n++
-			}
+	case loopAvgInt, loopAvgFloat:
+		var sum float64
+		var n int64
+		if kind == loopAvgInt {
+			sum, n = sumValid[int64, float64](g.ints[lo:hi], valid)
+		} else {
+			sum, n = sumValid[float64, float64](g.floats[lo:hi], valid)
 		}
 		if n == 0 {
 			col.AppendNull()
@@ -195,6 +168,20 @@ func runLoop(kind loopKind, k int, g *gathered, lo, hi int, col *types.Column, a
 		}
 		col.Append(arena.BoxFloat64s(fillK(arena.Float64s(m), g.floats[lo:hi], valid, last)))
 	}
+}
+
+// sumValid adds the valid values in order as S (AVERAGE of integers sums them as doubles, as its
+// state does) and counts them.
+func sumValid[T, S int64 | float64](vals []T, valid []bool) (S, int64) {
+	var sum S
+	n := int64(0)
+	for i, v := range vals {
+		if valid[i] {
+			sum += S(v)
+			n++
+		}
+	}
+	return sum, n
 }
 
 // keptK is how many entries LAST_K (last) or FIRST_K keeps: min(k, valid count).
