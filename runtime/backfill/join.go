@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"sort"
 	"strings"
@@ -604,24 +605,35 @@ func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.
 		pc := &pieces[wi]
 		var buf []byte
 		// Day strings are formatted once per day, not once per row (a million rows per chunk).
+		// Left rows come partition by partition, so the previous row's day is usually the answer.
 		days := map[int64]string{}
+		lastDay, lastDs := int64(math.MinInt64), ""
 		day := func(ts int64) string {
 			n := aggregate.Floor(ts, dayMillis)
+			if n == lastDay {
+				return lastDs
+			}
 			d, ok := days[n]
 			if !ok {
 				d = dayOf(ts)
 				days[n] = d
 			}
+			lastDay, lastDs = n, d
 			return d
 		}
 		prevDays := map[string]string{}
+		lastIn, lastPrev := "", ""
 		mids := map[string]int64{}
 		dayBefore := func(d string) string {
+			if d == lastIn && d != "" {
+				return lastPrev
+			}
 			p, ok := prevDays[d]
 			if !ok {
 				p = addDays(d, -1)
 				prevDays[d] = p
 			}
+			lastIn, lastPrev = d, p
 			return p
 		}
 		lo, hi := wi*n/workers, (wi+1)*n/workers
