@@ -531,30 +531,7 @@ func (c *directColumn) int64Lists(col *types.Column, s, e int) {
 				}
 			}
 		}
-		for r, items := range lists {
-			items = c.listLevels(col.IsNull(b+r), items)
-			if len(items) == 0 {
-				continue
-			}
-			defs := c.defs[len(c.defs)-len(items):]
-			n := len(c.vals)
-			out := grow(c.vals, 8*len(items))[:n+8*len(items)]
-			k := n
-			for j, v := range items {
-				x, ok := v.(int64)
-				if !ok {
-					if v != nil {
-						panic(fmt.Sprintf("warehouse: list<long> element %T", v))
-					}
-					defs[j] = 2
-					c.page.nulls++
-					continue
-				}
-				binary.LittleEndian.PutUint64(out[k:], uint64(x))
-				k += 8
-			}
-			c.vals = out[:k]
-		}
+		putNumLists[int64](c, col, b, lists, "long")
 		clear(lists) // no references into the batch once it is written
 	}
 	if some {
@@ -582,34 +559,40 @@ func (c *directColumn) float64Lists(col *types.Column, s, e int) {
 				}
 			}
 		}
-		for r, items := range lists {
-			items = c.listLevels(col.IsNull(b+r), items)
-			if len(items) == 0 {
-				continue
-			}
-			defs := c.defs[len(c.defs)-len(items):]
-			n := len(c.vals)
-			out := grow(c.vals, 8*len(items))[:n+8*len(items)]
-			k := n
-			for j, v := range items {
-				x, ok := v.(float64)
-				if !ok {
-					if v != nil {
-						panic(fmt.Sprintf("warehouse: list<double> element %T", v))
-					}
-					defs[j] = 2
-					c.page.nulls++
-					continue
-				}
-				binary.LittleEndian.PutUint64(out[k:], math.Float64bits(x))
-				k += 8
-			}
-			c.vals = out[:k]
-		}
+		putNumLists[float64](c, col, b, lists, "double")
 		clear(lists)
 	}
 	if lo <= hi {
 		c.page.minF, c.page.maxF, c.page.has = lo, hi, true
+	}
+}
+
+// putNumLists writes the levels and PLAIN values of a block of list<long> or list<double> rows
+// starting at row b (the values' 8 bytes as they are: two's complement or IEEE 754 bits).
+func putNumLists[T int64 | float64](c *directColumn, col *types.Column, b int, lists [][]any, name string) {
+	for r, items := range lists {
+		items = c.listLevels(col.IsNull(b+r), items)
+		if len(items) == 0 {
+			continue
+		}
+		defs := c.defs[len(c.defs)-len(items):]
+		n := len(c.vals)
+		out := grow(c.vals, 8*len(items))[:n+8*len(items)]
+		k := n
+		for j, v := range items {
+			x, ok := v.(T)
+			if !ok {
+				if v != nil {
+					panic(fmt.Sprintf("warehouse: list<%s> element %T", name, v))
+				}
+				defs[j] = 2
+				c.page.nulls++
+				continue
+			}
+			binary.LittleEndian.PutUint64(out[k:], *(*uint64)(unsafe.Pointer(&x)))
+			k += 8
+		}
+		c.vals = out[:k]
 	}
 }
 
