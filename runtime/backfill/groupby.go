@@ -337,50 +337,10 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 		}
 	}
 	allKeys := nKeys + len(histOnly)
-	// Keys are computed in the order of their first query (queries come in left-row order), and
-	// their events laid out in that order, once: a key's events are then adjacent in memory where
-	// the aggregation reads them for every window, the workers walk the events and fill their
-	// outputs front to back, and gathering the answers into left-row order reads the outputs
-	// nearly in sequence. Keys no query asks for are left out, as are rows with a null key.
-	order := make([]int32, 0, allKeys)
-	kOf := make([]int32, allKeys) // position in order + 1, 0 until seen
-	qk := make([]int32, len(qKey))
-	for i, id := range qKey {
-		qk[i] = -1
-		if id < 0 {
-			continue
-		}
-		if kOf[id] == 0 {
-			order = append(order, id)
-			kOf[id] = int32(len(order))
-		}
-		qk[i] = kOf[id] - 1
-	}
-	// The queries of the k-th key are qByKey[qOff[k]:qOff[k+1]].
-	qOff, qByKey := groupByID(qk, len(order))
-	rowOff := make([]int32, len(order)+1)
-	for k, id := range order {
-		rowOff[k+1] = rowOff[k]
-		if int(id) < nKeys {
-			rowOff[k+1] += int32(len(groups.rows(id)))
-		}
-	}
-	perm := make([]int32, rowOff[len(order)])
-	_ = onWorkers(workers, func(w int) error {
-		for k := w * len(order) / workers; k < (w+1)*len(order)/workers; k++ {
-			if id := order[k]; int(id) < nKeys {
-				copy(perm[rowOff[k]:], groups.rows(id))
-			}
-		}
-		return nil
-	})
-	cols := data.batch.Cols
-	parallelCols(len(cols), len(perm), func(i int) {
-		if cols[i].Len() == nRows {
-			cols[i] = cols[i].Take(perm)
-		}
-	})
-	rowsOf := identity(len(perm))
+	lay := layoutByFirstQuery(groups, qKey, nKeys, allKeys, data.batch.Cols, nRows)
+	qOff, qByKey, rowOff := lay.qOff, lay.qByKey, lay.rowOff
+	nLaid := len(rowOff) - 1
+	rowsOf := identity(int(rowOff[nLaid]))
 	res := aggregate.ResolutionFor(p.accuracy)
 	if p.entities {
 		res = aggregate.ResolutionFor(api.Accuracy_SNAPSHOT)
@@ -394,9 +354,9 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 	split := make([]int, workers+1)
 	work := func(k int) int { return int(rowOff[k]) + int(qOff[k]) }
 	for w := 1; w < workers; w++ {
-		split[w] = sort.Search(len(order), func(k int) bool { return work(k) >= w*work(len(order))/workers })
+		split[w] = sort.Search(nLaid, func(k int) bool { return work(k) >= w*work(nLaid)/workers })
 	}
-	split[workers] = len(order)
+	split[workers] = nLaid
 	results := make([]workerResult, workers)
 	var wg sync.WaitGroup
 	for wi := 0; wi < workers; wi++ {
@@ -444,6 +404,59 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 	}
 	wg.Wait()
 	return gatherAnswers(feats, len(queries), results, pl)
+}
+
+// keyLayout is the order valuesAt computes keys in: the k-th key's queries are
+// qByKey[qOff[k]:qOff[k+1]] and its events rows [rowOff[k], rowOff[k+1]) of the laid-out batch.
+type keyLayout struct {
+	qOff, qByKey, rowOff []int32
+}
+
+// layoutByFirstQuery orders the keys by their first query (queries come in left-row order) and
+// copies the events' columns (those of nRows rows) into that order, once: a key's events are then
+// adjacent in memory where the aggregation reads them for every window, the workers walk the events
+// and fill their outputs front to back, and gathering the answers into left-row order reads the
+// outputs nearly in sequence. Keys no query asks for are left out, as are rows with a null key.
+// qKey is each query's key id (-1 none; ids from nKeys up have no rows, only folded history).
+func layoutByFirstQuery(groups *keyGroups, qKey []int32, nKeys, allKeys int, cols []*types.Column, nRows int) keyLayout {
+	order := make([]int32, 0, allKeys)
+	kOf := make([]int32, allKeys) // position in order + 1, 0 until seen
+	qk := make([]int32, len(qKey))
+	for i, id := range qKey {
+		qk[i] = -1
+		if id < 0 {
+			continue
+		}
+		if kOf[id] == 0 {
+			order = append(order, id)
+			kOf[id] = int32(len(order))
+		}
+		qk[i] = kOf[id] - 1
+	}
+	qOff, qByKey := groupByID(qk, len(order))
+	rowOff := make([]int32, len(order)+1)
+	for k, id := range order {
+		rowOff[k+1] = rowOff[k]
+		if int(id) < nKeys {
+			rowOff[k+1] += int32(len(groups.rows(id)))
+		}
+	}
+	perm := make([]int32, rowOff[len(order)])
+	workers := runtime.GOMAXPROCS(0)
+	_ = onWorkers(workers, func(w int) error {
+		for k := w * len(order) / workers; k < (w+1)*len(order)/workers; k++ {
+			if id := order[k]; int(id) < nKeys {
+				copy(perm[rowOff[k]:], groups.rows(id))
+			}
+		}
+		return nil
+	})
+	parallelCols(len(cols), len(perm), func(i int) {
+		if cols[i].Len() == nRows {
+			cols[i] = cols[i].Take(perm)
+		}
+	})
+	return keyLayout{qOff: qOff, qByKey: qByKey, rowOff: rowOff}
 }
 
 // workerResult is what one worker computed: its output rows and which query each row answers.
