@@ -181,9 +181,9 @@ func newKeyGroups(cols []*types.Column, n int, probes []string) *keyGroups {
 	return g
 }
 
-// buildIndex fills the open-addressing table find probes. Slots hold the hashes next to the group
-// id, so a lookup costs one cache miss, not a binary search over a million hashes (a join looks up
-// every left row's key).
+// buildIndex fills the open-addressing table find probes (lookups of keys that were not probes,
+// as the mutation path makes). Slots hold the hashes next to the group id, so a lookup costs one
+// cache miss.
 func (g *keyGroups) buildIndex() {
 	size := 1
 	for size < 2*len(g.h1) {

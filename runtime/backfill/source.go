@@ -3,10 +3,8 @@ package backfill
 import (
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 	"strconv"
-	"sync"
 
 	"github.com/chronon-go/chronon/runtime/expr"
 	"github.com/chronon-go/chronon/runtime/types"
@@ -201,38 +199,31 @@ func prepare(w *warehouse.Warehouse, sq sourceQuery) (*preparedScan, error) {
 	return p, nil
 }
 
-// scan reads the rows of a source in partition order. The partition range is split into contiguous
-// pieces read and evaluated in parallel, then concatenated in order, so scan order is unchanged.
+// scan reads the rows of a source in partition order: partitions are read and evaluated in
+// parallel, then joined in order, so scan order is unchanged.
 func scan(w *warehouse.Warehouse, sq sourceQuery) (*scanned, error) {
 	p, err := prepare(w, sq)
 	if err != nil {
 		return nil, err
 	}
+	// One range per partition, taken by whichever core is free: a partition that is slower to read
+	// (not in the page cache, larger) does not leave the other cores idle.
 	ranges := [][2]string{{sq.start, sq.end}}
-	var in []string // the partitions in range
 	if days, err := p.table.PartitionDates(); err == nil {
+		var in []string
 		for _, d := range days {
 			if (sq.start == "" || d >= sq.start) && (sq.end == "" || d <= sq.end) {
 				in = append(in, d)
 			}
 		}
-		if workers := min(runtime.GOMAXPROCS(0), len(in)); workers > 1 {
-			ranges = ranges[:0]
-			for i := 0; i < workers; i++ {
-				lo, hi := i*len(in)/workers, (i+1)*len(in)/workers
-				ranges = append(ranges, [2]string{in[lo], in[hi-1]})
-			}
-		}
-	}
-	if cols, ok := p.plainColumns(); ok {
-		// One range per partition, taken by whichever reader is free: a partition that is slower
-		// to read (not in the page cache, larger) does not leave the other cores idle.
 		if len(in) > 1 {
 			ranges = ranges[:0]
 			for _, d := range in {
 				ranges = append(ranges, [2]string{d, d})
 			}
 		}
+	}
+	if cols, ok := p.plainColumns(); ok {
 		b, err := p.readPlain(ranges, cols)
 		if err != nil {
 			return nil, err
@@ -240,22 +231,16 @@ func scan(w *warehouse.Warehouse, sq sourceQuery) (*scanned, error) {
 		return &scanned{batch: dropNullKeys(b, sq.keys), hasTs: p.hasTs}, nil
 	}
 	results := make([][]*types.Batch, len(ranges))
-	errs := make([]error, len(ranges))
-	var wg sync.WaitGroup
-	for i, rg := range ranges {
-		wg.Add(1)
-		go func(i int, start, end string) {
-			defer wg.Done()
-			results[i], errs[i] = p.readRange(start, end, sq.keys)
-		}(i, rg[0], rg[1])
+	if err := eachRange(len(ranges), func(i int) error {
+		var err error
+		results[i], err = p.readRange(ranges[i][0], ranges[i][1], sq.keys)
+		return err
+	}); err != nil {
+		return nil, err
 	}
-	wg.Wait()
 	var parts []*types.Batch
-	for i := range ranges {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		parts = append(parts, results[i]...)
+	for _, r := range results {
+		parts = append(parts, r...)
 	}
 	return &scanned{batch: types.Concat(p.schema, parts), hasTs: p.hasTs}, nil
 }
