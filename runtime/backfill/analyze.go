@@ -318,7 +318,7 @@ func AnalyzeGroupBy(w *warehouse.Warehouse, gb *api.GroupBy, order *conf.Order, 
 	}
 	a := &Analysis{Name: p.name, Parts: []PartAnalysis{{Name: p.name, Keys: keys, Features: feats}}}
 	a.Output = append(append(append(types.Schema{}, keys...), feats...), types.Field{Name: warehouse.PartitionColumn, Type: types.StringType})
-	data, err := p.scanAll(w, opts.Start, opts.End, noFold)
+	data, err := p.scanAll(w, opts.Start, opts.End, noFold, false)
 	if err != nil {
 		return nil, err
 	}

@@ -135,8 +135,10 @@ func (p *gbPlan) scanRange(src *api.Source, S, E string) (string, string) {
 
 // scanAll reads every source over query range [S, E] and unions them by column name. With
 // foldBefore other than noFold (no query or window of the caller reaches before it), events older
-// than it are folded into per-key IRs where canFold allows (history.go).
-func (p *gbPlan) scanAll(w *warehouse.Warehouse, S, E string, foldBefore int64) (*scanned, error) {
+// than it are folded into per-key IRs where canFold allows (history.go). hashKeys lets the scan
+// return a single key as hashes (scanned.keys) instead of a column, for callers that only compute
+// aggregations (valuesAt).
+func (p *gbPlan) scanAll(w *warehouse.Warehouse, S, E string, foldBefore int64, hashKeys bool) (*scanned, error) {
 	folding := foldBefore != noFold && p.canFold()
 	var hist *history
 	var out *scanned
@@ -158,7 +160,8 @@ func (p *gbPlan) scanAll(w *warehouse.Warehouse, S, E string, foldBefore int64) 
 			}
 			start, end = last, last
 		}
-		sq := sourceQuery{src: src, order: p.order, keys: p.keys, accuracy: p.accuracy, start: start, end: end, columns: cols, noDs: !p.entities && p.gb.Aggregations != nil}
+		sq := sourceQuery{src: src, order: p.order, keys: p.keys, accuracy: p.accuracy, start: start, end: end, columns: cols, noDs: !p.entities && p.gb.Aggregations != nil,
+			hashKey: hashKeys && len(p.gb.Sources) == 1 && p.gb.Aggregations != nil && len(p.keys) == 1 && !contains(cols, p.keys[0])}
 		var s *scanned
 		var err error
 		if folding {
@@ -301,7 +304,14 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 	for i, q := range queries {
 		probes[i] = q.key
 	}
-	groups := newKeyGroups(keyCols, nRows, probes)
+	phase("probes")
+	kh := data.keys
+	if kh == nil {
+		kh = hashKeyColumns(keyCols, nRows)
+	}
+	groups := newKeyGroups(kh, probes)
+	data.keys, kh = nil, nil // the groups hold what is needed
+	phase("keygroups")
 	qKey := groups.probe
 	// Key columns are not read again once grouped (unless an aggregation reads them): dropping them
 	// from the batch frees ten million string headers that every GC cycle would otherwise scan
@@ -339,6 +349,7 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 	allKeys := nKeys + len(histOnly)
 	lay := layoutByFirstQuery(groups, qKey, nKeys, allKeys, data.batch.Cols, nRows)
 	qOff, qByKey, rowOff := lay.qOff, lay.qByKey, lay.rowOff
+	phase("layout")
 	nLaid := len(rowOff) - 1
 	rowsOf := identity(int(rowOff[nLaid]))
 	res := aggregate.ResolutionFor(p.accuracy)
@@ -403,6 +414,8 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 		}(wi)
 	}
 	wg.Wait()
+	phase("compute")
+	defer phase("gather")
 	return gatherAnswers(feats, len(queries), results, pl)
 }
 
@@ -679,7 +692,7 @@ func (p *gbPlan) snapshotRows(data *scanned, feats types.Schema, queries []query
 		}
 		return nil
 	})
-	groups := newKeyGroups(cols, data.batch.Len(), probes)
+	groups := newKeyGroups(hashKeyColumns(cols, data.batch.Len()), probes)
 	idx := make([]int32, len(queries))
 	for i, id := range groups.probe {
 		idx[i] = -1

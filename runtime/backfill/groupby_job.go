@@ -71,7 +71,7 @@ func RunGroupBy(ctx context.Context, w *warehouse.Warehouse, gb *api.GroupBy, or
 // snapshotChunk computes the rows of partitions [start, end]: keys, features, ds.
 func (p *gbPlan) snapshotChunk(w *warehouse.Warehouse, start, end string) (*types.Batch, error) {
 	// Queries are at the end of each day of [start, end] (spec §4.3).
-	data, err := p.scanAll(w, start, end, p.foldCutoff(midMillis(start)+dayMillis))
+	data, err := p.scanAll(w, start, end, p.foldCutoff(midMillis(start)+dayMillis), false)
 	if err != nil {
 		return nil, err
 	}

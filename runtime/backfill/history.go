@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 
 	"github.com/chronon-go/chronon/runtime/aggregate"
 	"github.com/chronon-go/chronon/runtime/types"
@@ -113,6 +114,7 @@ func (p *gbPlan) scanFolding(w *warehouse.Warehouse, sq sourceQuery, cut int64, 
 		chunk := old[i:min(i+foldPartitions, len(old))]
 		q := sq
 		q.start, q.end = chunk[0], chunk[len(chunk)-1]
+		q.hashKey = false // folding looks keys up by value
 		s, err := scan(w, q)
 		if err != nil {
 			return nil, err
@@ -134,6 +136,14 @@ func (p *gbPlan) scanFolding(w *warehouse.Warehouse, sq sourceQuery, cut int64, 
 	}
 	// Old rows that were not folded (ts at or after the cutoff) keep their place before the recent
 	// partitions' rows: scan order decides ties (spec §15.2).
+	if kh := recent.keys; kh != nil {
+		// The recent rows' key came as hashes: hash the kept rows' keys alike and drop their column.
+		kb := types.Concat(kept[0].Schema, kept)
+		kh.prepend([]*types.Column{kb.Col(sq.keys[0])}, kb.Len())
+		i := kb.Schema.Index(sq.keys[0])
+		kb = &types.Batch{Schema: slices.Delete(slices.Clone(kb.Schema), i, i+1), Cols: slices.Delete(slices.Clone(kb.Cols), i, i+1)}
+		kept = []*types.Batch{kb}
+	}
 	recent.batch = types.Concat(recent.batch.Schema, append(kept, recent.batch))
 	return recent, nil
 }
@@ -172,7 +182,7 @@ func (h *history) fold(p *gbPlan, b *types.Batch, cut int64) ([]int32, error) {
 			keep = append(keep, int32(i))
 		}
 	}
-	groups := newKeyGroups(keyCols, b.Len(), nil) // rows with a null key are in no group: never queried
+	groups := newKeyGroups(hashKeyColumns(keyCols, b.Len()), nil) // rows with a null key are in no group: never queried
 	ids := make([]int32, groups.count())
 	var buf []byte
 	for g := range ids {

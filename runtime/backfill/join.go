@@ -427,7 +427,9 @@ func (p *joinPlan) computeChunk(w *warehouse.Warehouse, start, end string, todo 
 	for _, d := range todo {
 		want[d] = true
 	}
+	phase("setup")
 	left, err := scan(w, sourceQuery{src: p.j.Left, order: p.order, accuracy: api.Accuracy_TEMPORAL, start: start, end: end})
+	phase("left scan")
 	if err != nil {
 		return nil, fmt.Errorf("join %s: left: %w", p.name, err)
 	}
@@ -526,6 +528,7 @@ func (p *joinPlan) computeChunk(w *warehouse.Warehouse, start, end string, todo 
 			addCol(types.Field{Name: name, Type: f.Type}, boot.apply(name, feats.Cols[i]))
 		}
 	}
+	phase("parts")
 	if err := p.waitSaves(); err != nil {
 		return nil, err
 	}
@@ -682,6 +685,7 @@ func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.
 		}
 		return nil
 	})
+	phase("queries")
 	queries, rowOfQuery := pieces[0].queries, pieces[0].rows
 	minDay, maxDay := pieces[0].minDay, pieces[0].maxDay
 	for _, pc := range pieces[1:] {
@@ -718,10 +722,11 @@ func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.
 		}
 		foldBefore = pp.gb.foldCutoff(minQ)
 	}
-	data, err := pp.gb.scanAll(w, minDay, maxDay, foldBefore)
+	data, err := pp.gb.scanAll(w, minDay, maxDay, foldBefore, true)
 	if err != nil {
 		return nil, fmt.Errorf("join %s: %w", p.name, err)
 	}
+	phase("scan")
 	vals, err := pp.gb.valuesAt(data, queries, placement{rows: rowOfQuery, n: n})
 	if err != nil {
 		return nil, fmt.Errorf("join %s: %w", p.name, err)

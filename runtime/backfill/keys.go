@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"runtime"
 	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -17,7 +18,6 @@ import (
 // within each small bucket; runs of equal hashes become groups. Rows keep their scan order within
 // a group. Every step runs on all cores.
 type keyGroups struct {
-	cols    []*types.Column
 	seed1   maphash.Seed
 	seed2   maphash.Seed
 	members []int32 // row indices grouped by key
@@ -38,55 +38,112 @@ type hashedRow struct {
 	row int32
 }
 
-// hash returns the hashes of row i's key as keyOf renders it (the bytes, not a string, for keys of
-// several columns: no allocation per row), or false when a key column is null.
-func (g *keyGroups) hash(i int, buf *[]byte) (uint64, uint32, bool) {
-	if len(g.cols) == 1 && g.cols[0].Type.Kind == types.String {
-		k, ok := keyOf(g.cols, i, nil)
-		if !ok {
-			return 0, 0, false
-		}
-		return maphash.String(g.seed1, k), g.hash2(k), true
-	}
-	b, ok := appendKey((*buf)[:0], g.cols, i)
-	*buf = b
-	if !ok {
-		return 0, 0, false
-	}
-	// maphash.Bytes and maphash.String agree on equal bytes, so find (which hashes the string)
-	// matches these.
-	return maphash.Bytes(g.seed1, b), uint32(maphash.Bytes(g.seed2, b)), true
+// keyHashes are the hashes of rows' keys as keyOf renders them: row i's are h1[i] and h2[i]
+// (maphash under seed1, and the low half of maphash under seed2), unless i is in nulls (a null
+// key: the row is in no group). Either hashKeyColumns makes them or a scan reads them in place of
+// the key column (warehouse.HashRequest).
+type keyHashes struct {
+	seed1, seed2 maphash.Seed
+	h1           []uint64
+	h2           []uint32
+	nulls        []int32 // ascending
 }
 
-func (g *keyGroups) hash2(k string) uint32 { return uint32(maphash.String(g.seed2, k)) }
+func newKeyHashes() *keyHashes {
+	return &keyHashes{seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
+}
 
-// newKeyGroups groups the n rows of cols by key. probes, when given, are keys (as keyOf renders
+func (k *keyHashes) len() int { return len(k.h1) }
+
+// of hashes a key as keyOf renders it.
+func (k *keyHashes) of(key string) (uint64, uint32) {
+	return maphash.String(k.seed1, key), uint32(maphash.String(k.seed2, key))
+}
+
+// eachRow calls fn for the rows in [lo, hi) with a key.
+func (k *keyHashes) eachRow(lo, hi int, fn func(i int)) {
+	j := sort.Search(len(k.nulls), func(j int) bool { return int(k.nulls[j]) >= lo })
+	for i := lo; i < hi; i++ {
+		if j < len(k.nulls) && int(k.nulls[j]) == i {
+			j++
+			continue
+		}
+		fn(i)
+	}
+}
+
+// hashKeyColumns hashes the keys of the n rows of cols under new seeds.
+func hashKeyColumns(cols []*types.Column, n int) *keyHashes {
+	k := newKeyHashes()
+	k.hashColumns(cols, n)
+	return k
+}
+
+// hashColumns sets k's hashes to those of the keys of the n rows of cols, on all cores.
+func (k *keyHashes) hashColumns(cols []*types.Column, n int) {
+	k.h1, k.h2, k.nulls = make([]uint64, n), make([]uint32, n), nil
+	workers := runtime.GOMAXPROCS(0)
+	nulls := make([][]int32, workers)
+	_ = onWorkers(workers, func(w int) error {
+		var buf []byte
+		single := len(cols) == 1 && cols[0].Type.Kind == types.String
+		for i := w * n / workers; i < (w+1)*n/workers; i++ {
+			if single {
+				// The string itself, without copying it into buf.
+				if cols[0].IsNull(i) {
+					nulls[w] = append(nulls[w], int32(i))
+					continue
+				}
+				k.h1[i], k.h2[i] = k.of(cols[0].Strs[i])
+				continue
+			}
+			b, ok := appendKey(buf[:0], cols, i)
+			buf = b
+			if !ok {
+				nulls[w] = append(nulls[w], int32(i))
+				continue
+			}
+			// maphash.Bytes and maphash.String agree on equal bytes, so probes and find (which
+			// hash strings) match these.
+			k.h1[i], k.h2[i] = maphash.Bytes(k.seed1, b), uint32(maphash.Bytes(k.seed2, b))
+		}
+		return nil
+	})
+	for _, ns := range nulls {
+		k.nulls = append(k.nulls, ns...)
+	}
+}
+
+// prepend puts the hashes of the n rows of cols (under k's seeds) before k's rows.
+func (k *keyHashes) prepend(cols []*types.Column, n int) {
+	first := &keyHashes{seed1: k.seed1, seed2: k.seed2}
+	first.hashColumns(cols, n)
+	k.h1, k.h2 = append(first.h1, k.h1...), append(first.h2, k.h2...)
+	for _, i := range k.nulls {
+		first.nulls = append(first.nulls, int32(n)+i)
+	}
+	k.nulls = first.nulls
+}
+
+// newKeyGroups groups rows by their key hashes. probes, when given, are keys (as keyOf renders
 // them) to look up: they travel through the same hash buckets as the rows, so each finds its group
 // (probe[i], -1 when absent) in a bucket's small in-cache table instead of by a random lookup in an
 // index of every group.
-func newKeyGroups(cols []*types.Column, n int, probes []string) *keyGroups {
-	g := &keyGroups{cols: cols, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
+func newKeyGroups(kh *keyHashes, probes []string) *keyGroups {
+	g := &keyGroups{seed1: kh.seed1, seed2: kh.seed2}
 	workers := runtime.GOMAXPROCS(0)
-	// Hash rows and probes in parallel, counting bucket sizes per worker. A probe is a hashed row
-	// with row -1-i.
+	n := kh.len()
+	// Count bucket sizes per worker, and hash the probes. A probe is a hashed row with row -1-i.
 	np := len(probes)
-	rows := make([]hashedRow, n)
-	valid := make([]bool, n)
 	prows := make([]hashedRow, np)
 	counts := make([][1 << bucketBits]int32, workers)
 	_ = onWorkers(workers, func(w int) error {
-		var buf []byte
-		for i := w * n / workers; i < (w+1)*n/workers; i++ {
-			h1, h2, ok := g.hash(i, &buf)
-			if ok {
-				rows[i] = hashedRow{h1, h2, int32(i)}
-				valid[i] = true
-				counts[w][h1>>(64-bucketBits)]++
-			}
-		}
+		kh.eachRow(w*n/workers, (w+1)*n/workers, func(i int) {
+			counts[w][kh.h1[i]>>(64-bucketBits)]++
+		})
 		for i := w * np / workers; i < (w+1)*np/workers; i++ {
-			h1 := maphash.String(g.seed1, probes[i])
-			prows[i] = hashedRow{h1, g.hash2(probes[i]), int32(-1 - i)}
+			h1, h2 := kh.of(probes[i])
+			prows[i] = hashedRow{h1, h2, int32(-1 - i)}
 			counts[w][h1>>(64-bucketBits)]++
 		}
 		return nil
@@ -106,13 +163,11 @@ func newKeyGroups(cols []*types.Column, n int, probes []string) *keyGroups {
 	sorted := make([]hashedRow, starts[1<<bucketBits])
 	_ = onWorkers(workers, func(w int) error {
 		cur := &next[w]
-		for i := w * n / workers; i < (w+1)*n/workers; i++ {
-			if valid[i] {
-				b := rows[i].h1 >> (64 - bucketBits)
-				sorted[cur[b]] = rows[i]
-				cur[b]++
-			}
-		}
+		kh.eachRow(w*n/workers, (w+1)*n/workers, func(i int) {
+			b := kh.h1[i] >> (64 - bucketBits)
+			sorted[cur[b]] = hashedRow{kh.h1[i], kh.h2[i], int32(i)}
+			cur[b]++
+		})
 		for i := w * np / workers; i < (w+1)*np/workers; i++ {
 			b := prows[i].h1 >> (64 - bucketBits)
 			sorted[cur[b]] = prows[i]
@@ -120,7 +175,7 @@ func newKeyGroups(cols []*types.Column, n int, probes []string) *keyGroups {
 		}
 		return nil
 	})
-	rows, prows = nil, nil
+	prows = nil
 	// Group each bucket's rows by (h1, h2), rows of a key in row order, in parallel; count its
 	// groups (keys with rows) and rows.
 	nb := 1 << bucketBits
@@ -302,7 +357,7 @@ func (g *keyGroups) find(k string) int32 {
 		}
 		if e.h1 == h1 {
 			if !hashed {
-				h2, hashed = g.hash2(k), true
+				h2, hashed = uint32(maphash.String(g.seed2, k)), true
 			}
 			if e.h2 == h2 {
 				return e.id - 1

@@ -58,7 +58,7 @@ func (p *gbPlan) mutationValuesAt(w *warehouse.Warehouse, queries []query, minDa
 	if p.gb.Aggregations == nil {
 		return nil, fmt.Errorf("GroupBy %s: a TEMPORAL entity GroupBy with mutations needs aggregations (Chronon computes it with SawtoothMutationAggregator only); set accuracy SNAPSHOT to join snapshot rows as they are", p.name)
 	}
-	snap, err := p.scanAll(w, addDays(minDay, -1), addDays(maxDay, -1), noFold)
+	snap, err := p.scanAll(w, addDays(minDay, -1), addDays(maxDay, -1), noFold, false)
 	if err != nil {
 		return nil, err
 	}
@@ -86,8 +86,8 @@ func (p *gbPlan) mutationValuesAt(w *warehouse.Warehouse, queries []query, minDa
 	for i, k := range p.keys {
 		sKeys[i], mKeys[i] = sb.Col(k), mb.Col(k)
 	}
-	sGroups := newKeyGroups(sKeys, sb.Len(), nil)
-	mGroups := newKeyGroups(mKeys, mb.Len(), nil)
+	sGroups := newKeyGroups(hashKeyColumns(sKeys, sb.Len()), nil)
+	mGroups := newKeyGroups(hashKeyColumns(mKeys, mb.Len()), nil)
 	nS := sGroups.count()
 	type keyRef struct{ s, m int32 }
 	refs := make([]keyRef, nS+mGroups.count())

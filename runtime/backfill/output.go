@@ -47,6 +47,7 @@ func (o output) write(ctx context.Context, w *warehouse.Warehouse, todo []string
 		if err := writeByDs(tx, b); err != nil {
 			return err
 		}
+		phase("written")
 		rows += b.Len()
 		prog.chunkDone(daysIn(todo, c[0], c[1]), b.Len(), "%s: chunk %d/%d [%s, %s]: %d rows", o.what, ci+1, len(chunks), c[0], c[1], b.Len())
 	}
@@ -54,6 +55,7 @@ func (o output) write(ctx context.Context, w *warehouse.Warehouse, todo []string
 		return err
 	}
 	tx = nil
+	phase("committed")
 	fmt.Fprintf(prog.w, "%s: wrote %d rows in %d partition(s) of %s in %s\n", o.what, rows, len(todo), o.table, time.Since(began).Round(time.Millisecond))
 	return nil
 }

@@ -33,6 +33,10 @@ type sourceQuery struct {
 	columns []string
 	// noDs leaves out the ds column (event aggregations do not need it; it costs a string per row).
 	noDs bool
+	// hashKey lets a scan of a single string key return the key's hashes (scanned.keys) instead of
+	// its column, when the query reads the key straight from a table column: for callers that only
+	// group rows by key.
+	hashKey bool
 }
 
 func sourceTable(src *api.Source) (string, *api.Query, error) {
@@ -80,6 +84,9 @@ type scanned struct {
 	batch *types.Batch
 	hasTs bool
 	hist  *history // folded old events (nil: none)
+	// keys, when set, are the hashes of the key, read in place of its column (which the batch
+	// then lacks); rows with a null key are kept, in no group (see sourceQuery.hashKey).
+	keys *keyHashes
 }
 
 // preparedScan is a source query compiled against its table's schema.
@@ -224,9 +231,18 @@ func scan(w *warehouse.Warehouse, sq sourceQuery) (*scanned, error) {
 		}
 	}
 	if cols, ok := p.plainColumns(); ok {
-		b, err := p.readPlain(ranges, cols)
+		hashed := -1
+		if sq.hashKey && len(sq.keys) == 1 {
+			if i := slices.Index(p.names, sq.keys[0]); i >= 0 && p.schema[i].Type.Kind == types.String {
+				hashed = i
+			}
+		}
+		b, kh, err := p.readPlain(ranges, cols, hashed)
 		if err != nil {
 			return nil, err
+		}
+		if kh != nil {
+			return &scanned{batch: b, hasTs: p.hasTs, keys: kh}, nil // rows with a null key stay, in no group
 		}
 		return &scanned{batch: dropNullKeys(b, sq.keys), hasTs: p.hasTs}, nil
 	}
@@ -264,8 +280,19 @@ func (p *preparedScan) plainColumns() ([]string, bool) {
 
 // readPlain reads a plain query's columns straight into one batch: every range's rows are counted
 // from the file footers first, so parallel readers fill their part of each column in place, with no
-// batch per row group and no concatenation.
-func (p *preparedScan) readPlain(ranges [][2]string, cols []string) (*types.Batch, error) {
+// batch per row group and no concatenation. Output column hashed (-1: none) is read as key hashes,
+// returned apart, and left out of the batch.
+func (p *preparedScan) readPlain(ranges [][2]string, cols []string, hashed int) (*types.Batch, *keyHashes, error) {
+	schema := p.schema
+	var kh *keyHashes
+	var reqs []*warehouse.HashRequest
+	var hashCol string
+	if hashed >= 0 {
+		kh, hashCol = newKeyHashes(), cols[hashed]
+		reqs = make([]*warehouse.HashRequest, len(ranges))
+		schema = slices.Delete(slices.Clone(schema), hashed, hashed+1)
+		cols = slices.Delete(slices.Clone(cols), hashed, hashed+1)
+	}
 	readers := make([]*warehouse.Reader, len(ranges))
 	defer func() {
 		for _, r := range readers {
@@ -276,7 +303,12 @@ func (p *preparedScan) readPlain(ranges [][2]string, cols []string) (*types.Batc
 	}()
 	sizes := make([]int, len(ranges))
 	if err := eachRange(len(ranges), func(i int) error {
-		r, err := p.table.Read(warehouse.ReadOptions{Columns: cols, Start: ranges[i][0], End: ranges[i][1]})
+		opts := warehouse.ReadOptions{Columns: cols, Start: ranges[i][0], End: ranges[i][1]}
+		if kh != nil {
+			reqs[i] = &warehouse.HashRequest{Column: hashCol, Seed1: kh.seed1, Seed2: kh.seed2}
+			opts.Hash = reqs[i]
+		}
+		r, err := p.table.Read(opts)
 		if err != nil {
 			return err
 		}
@@ -285,7 +317,7 @@ func (p *preparedScan) readPlain(ranges [][2]string, cols []string) (*types.Batc
 		sizes[i] = int(n)
 		return err
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	parts := make([]*types.Batch, len(ranges))
 	for i := range parts {
@@ -299,24 +331,49 @@ func (p *preparedScan) readPlain(ranges [][2]string, cols []string) (*types.Batc
 		}
 		joins[c] = join
 	}
+	if kh != nil {
+		// Each range appends its hashes into its own window of the arrays.
+		total := 0
+		for _, n := range sizes {
+			total += n
+		}
+		kh.h1, kh.h2 = make([]uint64, total), make([]uint32, total)
+		off := 0
+		for i, n := range sizes {
+			reqs[i].H1, reqs[i].H2 = kh.h1[off:off:off+n], kh.h2[off:off:off+n]
+			off += n
+		}
+	}
 	if err := eachRange(len(ranges), func(i int) error {
 		if err := readers[i].ReadInto(parts[i]); err != nil {
 			return fmt.Errorf("table %s: %w", p.tableName, err)
 		}
 		return nil
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := &types.Batch{Schema: p.schema, Cols: make([]*types.Column, len(cols))}
+	out := &types.Batch{Schema: schema, Cols: make([]*types.Column, len(cols))}
 	for c, join := range joins {
 		col, err := join()
 		if err != nil {
-			return nil, fmt.Errorf("table %s: column %s: %w", p.tableName, cols[c], err)
+			return nil, nil, fmt.Errorf("table %s: column %s: %w", p.tableName, cols[c], err)
 		}
-		col.Type = p.schema[c].Type
+		col.Type = schema[c].Type
 		out.Cols[c] = col
 	}
-	return out, nil
+	if kh != nil {
+		off := 0
+		for i, n := range sizes {
+			if len(reqs[i].H1) != n {
+				return nil, nil, fmt.Errorf("table %s: column %s: read %d key hashes for %d rows", p.tableName, reqs[i].Column, len(reqs[i].H1), n)
+			}
+			for _, r := range reqs[i].Nulls {
+				kh.nulls = append(kh.nulls, int32(off)+r)
+			}
+			off += n
+		}
+	}
+	return out, kh, nil
 }
 
 // readRange evaluates the prepared query over the partitions [start, end].

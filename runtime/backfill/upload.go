@@ -254,7 +254,7 @@ func parallelRows(n int, f func(i int) error) error {
 // rawRows: the value columns of partition EndDate; a key repeated in the snapshot keeps its last row.
 func (up *Upload) rawRows(w *warehouse.Warehouse, p *gbPlan) error {
 	up.Value = up.Info.Selected
-	data, err := p.scanAll(w, up.EndDate, up.EndDate, noFold)
+	data, err := p.scanAll(w, up.EndDate, up.EndDate, noFold, false)
 	if err != nil {
 		return err
 	}
@@ -305,7 +305,7 @@ func (up *Upload) batchIRs(w *warehouse.Warehouse, p *gbPlan) error {
 	if !p.entities {
 		S = addDays(up.EndDate, 1)
 	}
-	data, err := p.scanAll(w, S, S, noFold)
+	data, err := p.scanAll(w, S, S, noFold, false)
 	if err != nil {
 		return err
 	}

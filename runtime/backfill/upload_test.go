@@ -249,7 +249,7 @@ func TestUploadQuickstartReturns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := p.scanAll(w, "2023-12-01", "2023-12-01", noFold)
+	data, err := p.scanAll(w, "2023-12-01", "2023-12-01", noFold, false)
 	if err != nil {
 		t.Fatal(err)
 	}

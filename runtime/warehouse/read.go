@@ -24,6 +24,8 @@ type ReadOptions struct {
 	Columns []string
 	// Start and End bound the ds partitions read, inclusive; "" leaves that side open.
 	Start, End string
+	// Hash, when set, also reads one string column as hashes of its values (see HashRequest).
+	Hash *HashRequest
 }
 
 // Reader streams a table as batches, one per Parquet row group, so memory is bounded by the largest
@@ -36,6 +38,11 @@ type Reader struct {
 	next     int
 	cur      *openFile
 	rg       int
+	hash     *HashRequest
+	// The dictionary of the current hashed chunk and its entries' hashes.
+	dict   parquet.Dictionary
+	dictH1 []uint64
+	dictH2 []uint32
 }
 
 type partFile struct {
@@ -49,6 +56,7 @@ type openFile struct {
 	cols []fileColumn // one per output column
 	part Partition
 	path string
+	hash hashColumn
 }
 
 // fileColumn locates an output column in a file.
@@ -79,11 +87,16 @@ func (t *Table) Read(opts ReadOptions) (*Reader, error) {
 			out = append(out, full[i])
 		}
 	}
+	if h := opts.Hash; h != nil {
+		if i := full.Index(h.Column); i < 0 || full[i].Type.Kind != types.String {
+			return nil, fmt.Errorf("table %s: column %s cannot be read as key hashes: only string columns can (columns: %v)", t.Name(), h.Column, full)
+		}
+	}
 	m, err := t.Meta()
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{name: "table " + t.Name(), partCols: m.PartitionColumns, schema: out}
+	r := &Reader{name: "table " + t.Name(), partCols: m.PartitionColumns, schema: out, hash: opts.Hash}
 	parts, err := t.Partitions()
 	if err != nil {
 		return nil, err
@@ -265,15 +278,11 @@ func (r *Reader) open(pf partFile) (*openFile, error) {
 	}
 	of := &openFile{f: f, pf: p, part: pf.part, path: pf.path}
 	// Map top-level fields to their leaf ranges.
-	type loc struct {
-		node         parquet.Node
-		leaf, leaves int
-	}
-	locs := map[string]loc{}
+	locs := map[string]fileLoc{}
 	leaf := 0
 	for _, fd := range p.Schema().Fields() {
 		n := leafCount(fd)
-		locs[fd.Name()] = loc{fd, leaf, n}
+		locs[fd.Name()] = fileLoc{fd, leaf, n}
 		leaf += n
 	}
 	for _, c := range r.schema {
@@ -302,7 +311,19 @@ func (r *Reader) open(pf partFile) (*openFile, error) {
 		collectDecoders(l.node, &fc.decs)
 		of.cols = append(of.cols, fc)
 	}
+	if r.hash != nil {
+		if of.hash, err = r.resolveHash(locs, pf.path); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
 	return of, nil
+}
+
+// fileLoc is a top-level field of a file and its range of leaf columns.
+type fileLoc struct {
+	node         parquet.Node
+	leaf, leaves int
 }
 
 // ReadFile reads one Parquet file (any writer's) with its own schema; columns as in ReadOptions.
@@ -410,6 +431,9 @@ func (r *Reader) readRowGroup(rg parquet.RowGroup, b *types.Batch) error {
 		if col.Len() != before+n {
 			return fmt.Errorf("column %s: read %d values for %d rows", r.schema[i].Name, col.Len()-before, n)
 		}
+	}
+	if r.hash != nil {
+		return r.readHashes(rg, n)
 	}
 	return nil
 }
