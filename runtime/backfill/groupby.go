@@ -350,6 +350,14 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 	lay := layoutByFirstQuery(groups, qKey, nKeys, allKeys, data.batch.Cols, nRows)
 	qOff, qByKey, rowOff := lay.qOff, lay.qByKey, lay.rowOff
 	phase("layout")
+	if nRows >= collectAfterLayout {
+		// The scan's columns and hashes and the grouping's buffers are garbage now, and the
+		// aggregation is about to allocate its outputs: collecting here lets those reuse that
+		// memory instead of faulting in fresh pages (backfills run with the collector off until
+		// the memory limit, cmds.applyMemoryLimit). Little is live yet, so marking is quick.
+		runtime.GC()
+		phase("collect")
+	}
 	nLaid := len(rowOff) - 1
 	rowsOf := identity(int(rowOff[nLaid]))
 	res := aggregate.ResolutionFor(p.accuracy)
@@ -418,6 +426,11 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 	defer phase("gather")
 	return gatherAnswers(feats, len(queries), results, pl)
 }
+
+// collectAfterLayout is the number of scanned rows from which valuesAt collects garbage between
+// laying out the events and aggregating them (about 20 ms at ten million rows, which saves a third
+// of the aggregation's and the gather's time).
+const collectAfterLayout = 1 << 20
 
 // keyLayout is the order valuesAt computes keys in: the k-th key's queries are
 // qByKey[qOff[k]:qOff[k+1]] and its events rows [rowOff[k], rowOff[k+1]) of the laid-out batch.
