@@ -376,6 +376,13 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 		split[w] = sort.Search(nLaid, func(k int) bool { return work(k) >= w*work(nLaid)/workers })
 	}
 	split[workers] = nLaid
+	qTime := make([]int64, len(queries))
+	_ = onWorkers(workers, func(w int) error {
+		for i := w * len(queries) / workers; i < (w+1)*len(queries)/workers; i++ {
+			qTime[i] = queries[i].q
+		}
+		return nil
+	})
 	results := make([]workerResult, workers)
 	var wg sync.WaitGroup
 	for wi := 0; wi < workers; wi++ {
@@ -398,7 +405,7 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 			// times.
 			lo, hi := split[wi], split[wi+1]
 			room := int(qOff[hi] - qOff[lo])
-			c := &computer{p: p, st: st, data: data, tsCol: tsCol, queries: queries, out: types.NewBatch(agg.OutputSchema(), room)}
+			c := &computer{p: p, st: st, data: data, tsCol: tsCol, queries: queries, qTime: qTime, out: types.NewBatch(agg.OutputSchema(), room)}
 			for k := lo; k < hi; k++ {
 				qs := qByKey[qOff[k]:qOff[k+1]]
 				rows := rowsOf[rowOff[k]:rowOff[k+1]]
@@ -560,6 +567,7 @@ type computer struct {
 	data    *scanned
 	tsCol   *types.Column
 	queries []query
+	qTime   []int64 // queries[i].q, packed: key order reads them at random
 	out     *types.Batch
 	answers [][2]int32 // (row of out, query index)
 	// scratch
@@ -619,10 +627,10 @@ func (c *computer) run(rows, qs []int32, noTs int64, prior []aggregate.State) er
 	sortByTs(c.evRows, c.evTs)
 	// Distinct ascending query times.
 	c.qs = append(c.qs[:0], qs...)
-	sortQueries(c.qs, c.queries)
+	sortQueries(c.qs, c.qTime)
 	c.times = c.times[:0]
 	for _, qi := range c.qs {
-		if t := c.queries[qi].q; len(c.times) == 0 || c.times[len(c.times)-1] != t {
+		if t := c.qTime[qi]; len(c.times) == 0 || c.times[len(c.times)-1] != t {
 			c.times = append(c.times, t)
 		}
 	}
@@ -633,7 +641,7 @@ func (c *computer) run(rows, qs []int32, noTs int64, prior []aggregate.State) er
 	// One output row per distinct time, in order; equal times share a row.
 	row := base
 	for i, qi := range c.qs {
-		if i > 0 && c.queries[qi].q != c.queries[c.qs[i-1]].q {
+		if i > 0 && c.qTime[qi] != c.qTime[c.qs[i-1]] {
 			row++
 		}
 		c.answers = append(c.answers, [2]int32{row, qi})
@@ -671,12 +679,12 @@ func sortByTs(rows []int32, ts []int64) {
 }
 
 // sortQueries orders query indices by query time, stably.
-func sortQueries(qs []int32, queries []query) {
+func sortQueries(qs []int32, qTime []int64) {
 	if len(qs) <= 32 {
 		for i := 1; i < len(qs); i++ {
 			q := qs[i]
 			j := i
-			for j > 0 && queries[qs[j-1]].q > queries[q].q {
+			for j > 0 && qTime[qs[j-1]] > qTime[q] {
 				qs[j] = qs[j-1]
 				j--
 			}
@@ -684,7 +692,7 @@ func sortQueries(qs []int32, queries []query) {
 		}
 		return
 	}
-	sort.SliceStable(qs, func(a, b int) bool { return queries[qs[a]].q < queries[qs[b]].q })
+	sort.SliceStable(qs, func(a, b int) bool { return qTime[qs[a]] < qTime[qs[b]] })
 }
 
 // snapshotRows answers entity queries without aggregations: the key's row in partition q.ds (the
