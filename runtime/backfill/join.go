@@ -342,12 +342,21 @@ func writeByDs(tx *warehouse.Txn, b *types.Batch) error {
 	dsCol := b.Col(warehouse.PartitionColumn)
 	rowsByDs := map[string][]int32{}
 	var days []string
-	for i := 0; i < b.Len(); i++ {
-		d := dsCol.Strs[i]
-		if _, ok := rowsByDs[d]; !ok {
+	for i := 0; i < b.Len(); {
+		// Rows come partition by partition: one map update per run of equal days.
+		d, j := dsCol.Strs[i], i+1
+		for j < b.Len() && dsCol.Strs[j] == d {
+			j++
+		}
+		rows, ok := rowsByDs[d]
+		if !ok {
 			days = append(days, d)
 		}
-		rowsByDs[d] = append(rowsByDs[d], int32(i))
+		for r := i; r < j; r++ {
+			rows = append(rows, int32(r))
+		}
+		rowsByDs[d] = rows
+		i = j
 	}
 	sort.Strings(days)
 	data := &types.Batch{Schema: dataColumns(b.Schema)}
@@ -436,8 +445,13 @@ func (p *joinPlan) computeChunk(w *warehouse.Warehouse, start, end string, todo 
 	lb := left.batch
 	if ds := lb.Col(warehouse.PartitionColumn); ds != nil {
 		keep := make([]bool, lb.Len())
+		prev, kept := "", false
 		for i := range keep {
-			keep[i] = want[ds.Strs[i]]
+			// Rows come partition by partition: one map lookup per run of equal days.
+			if d := ds.Strs[i]; i == 0 || d != prev {
+				prev, kept = d, want[d]
+			}
+			keep[i] = kept
 		}
 		lb = expr.Gather(lb, keep)
 	}

@@ -223,7 +223,10 @@ func (p *joinPlan) partWithCache(w *warehouse.Warehouse, pp *partPlan, lb *types
 	}
 	var days []string
 	seen := map[string]bool{}
-	for _, d := range lb.Col(warehouse.PartitionColumn).Strs {
+	for i, d := range lb.Col(warehouse.PartitionColumn).Strs {
+		if i > 0 && d == days[len(days)-1] {
+			continue // rows come partition by partition
+		}
 		if !seen[d] {
 			seen[d] = true
 			days = append(days, d)
