@@ -33,7 +33,7 @@ func (a *ListArena) list(n int) []any { return take(&a.anys, n) }
 // take hands out the next n elements of *slab, starting a new slab when it is full.
 func take[T any](slab *[]T, n int) []T {
 	s := *slab
-	if cap(s)-len(s) < n {
+	if s == nil || cap(s)-len(s) < n { // a nil slab would make an empty list nil, unlike a box's
 		s = make([]T, 0, max(n, slabLen))
 	}
 	out := s[len(s) : len(s)+n : len(s)+n]
