@@ -158,12 +158,20 @@ func runLoop(kind loopKind, k int, g *gathered, lo, hi int, col *types.Column, a
 			col.AppendNull()
 			return
 		}
+		if col.List != nil {
+			fillK(col.AppendInts(m), g.ints[lo:hi], valid, last)
+			return
+		}
 		col.Append(arena.BoxInt64s(fillK(arena.Int64s(m), g.ints[lo:hi], valid, last)))
 	case loopLastKFloat, loopFirstKFloat:
 		last := kind == loopLastKFloat
 		m := keptK(valid, k, last)
 		if m == 0 {
 			col.AppendNull()
+			return
+		}
+		if col.List != nil {
+			fillK(col.AppendFloats(m), g.floats[lo:hi], valid, last)
 			return
 		}
 		col.Append(arena.BoxFloat64s(fillK(arena.Float64s(m), g.floats[lo:hi], valid, last)))

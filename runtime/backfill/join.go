@@ -530,6 +530,11 @@ func (p *joinPlan) computeChunk(w *warehouse.Warehouse, start, end string, todo 
 			}
 			skip = boot.covered(names, lb.Len())
 		}
+		if i > 0 {
+			// The previous part's scan and grouping buffers are garbage: collect them so that this
+			// part's scan reuses their memory instead of faulting in fresh pages.
+			collectGarbage("part start")
+		}
 		feats, err := p.partWithCache(w, pp, lb, leftEvents, skip)
 		if err != nil {
 			return nil, err
@@ -741,7 +746,8 @@ func (p *joinPlan) partFeatures(w *warehouse.Warehouse, pp *partPlan, lb *types.
 		return nil, fmt.Errorf("join %s: %w", p.name, err)
 	}
 	phase("scan")
-	vals, err := pp.gb.valuesAt(data, queries, placement{rows: rowOfQuery, n: n})
+	// Only the output writer reads the features when the output table holds the parts as computed.
+	vals, err := pp.gb.valuesAt(data, queries, placement{rows: rowOfQuery, n: n, compactLists: p.outputHoldsParts() && skip == nil})
 	if err != nil {
 		return nil, fmt.Errorf("join %s: %w", p.name, err)
 	}

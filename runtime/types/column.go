@@ -21,6 +21,8 @@ type Column struct {
 	Strs   []string
 	Bytes  [][]byte
 	Values []any
+	// List, when set, holds a list column compactly instead of Values (see NumList).
+	List *NumList
 }
 
 // Boxed values, as Value returns them and Append accepts them: nil, bool, int64, float64, string,
@@ -94,6 +96,9 @@ func storage(k Kind) store {
 
 // Len is the number of rows.
 func (c *Column) Len() int {
+	if c.List != nil {
+		return len(c.List.Off) - 1
+	}
 	switch storage(c.Type.Kind) {
 	case storeBool:
 		return len(c.Bools)
@@ -129,6 +134,9 @@ func (c *Column) Value(i int) any {
 	case storeBytes:
 		return c.Bytes[i]
 	}
+	if c.List != nil {
+		return c.listValue(i)
+	}
 	return c.Values[i]
 }
 
@@ -136,9 +144,17 @@ func (c *Column) Value(i int) any {
 func (c *Column) AppendNull() {
 	n := c.Len()
 	if c.Nulls == nil {
-		c.Nulls = make([]bool, n, cap(c.Ints)+cap(c.Floats)+cap(c.Strs)+cap(c.Bools)+cap(c.Bytes)+cap(c.Values)+1)
+		room := cap(c.Ints) + cap(c.Floats) + cap(c.Strs) + cap(c.Bools) + cap(c.Bytes) + cap(c.Values) + 1
+		if c.List != nil {
+			room = cap(c.List.Off)
+		}
+		c.Nulls = make([]bool, n, max(room, n+1))
 	}
 	c.Nulls = append(c.Nulls, true)
+	if l := c.List; l != nil {
+		l.Off = append(l.Off, l.Off[len(l.Off)-1])
+		return
+	}
 	switch storage(c.Type.Kind) {
 	case storeBool:
 		c.Bools = append(c.Bools, false)
@@ -161,6 +177,12 @@ func (c *Column) Append(v any) {
 	if v == nil {
 		c.AppendNull()
 		return
+	}
+	if c.List != nil {
+		if c.appendList(v) {
+			return
+		}
+		c.expand() // a list the compact form cannot hold: box the column
 	}
 	if c.Nulls != nil {
 		c.Nulls = append(c.Nulls, false)

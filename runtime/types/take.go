@@ -11,6 +11,20 @@ func (c *Column) Take(idx []int32) *Column { return TakeFrom([]*Column{c}, idx) 
 // TakeFrom is Take over the concatenation of srcs (columns of one type) without building it: row i
 // is row idx[i] of srcs[0] ++ srcs[1] ++ ..., or null when idx[i] < 0.
 func TakeFrom(srcs []*Column, idx []int32) *Column {
+	compact := 0
+	for _, c := range srcs {
+		if c.List != nil {
+			compact++
+		}
+	}
+	if compact > 0 && compact < len(srcs) {
+		// Mixed forms: take from the boxed form of every source.
+		boxed := make([]*Column, len(srcs))
+		for s, c := range srcs {
+			boxed[s] = c.Expanded()
+		}
+		srcs = boxed
+	}
 	out := &Column{Type: srcs[0].Type}
 	n := len(idx)
 	// bases[s] is the first row of srcs[s] in the concatenation.
@@ -37,6 +51,10 @@ func TakeFrom(srcs []*Column, idx []int32) *Column {
 		}
 		out.Nulls = make([]bool, n)
 		gather(out.Nulls, nulls, bases, idx, true, false)
+	}
+	if srcs[0].List != nil {
+		takeLists(out, srcs, bases, idx)
+		return out
 	}
 	switch storage(out.Type.Kind) {
 	case storeBool:
@@ -102,6 +120,12 @@ func gather[T any](dst []T, srcs [][]T, bases, idx []int32, missing, absent T) {
 
 // AppendColumn appends every row of src (same type) to c.
 func (c *Column) AppendColumn(src *Column) {
+	switch {
+	case c.List != nil && src.List == nil:
+		c.expand()
+	case c.List == nil && src.List != nil:
+		src = src.Expanded()
+	}
 	n := c.Len()
 	if src.Nulls != nil || c.Nulls != nil {
 		if c.Nulls == nil {
@@ -125,6 +149,10 @@ func (c *Column) AppendColumn(src *Column) {
 	case storeBytes:
 		c.Bytes = append(c.Bytes, src.Bytes...)
 	default:
+		if c.List != nil {
+			c.List.appendRows(src.List)
+			return
+		}
 		c.Values = append(c.Values, src.Values...)
 	}
 }
@@ -149,6 +177,10 @@ func (c *Column) Slice(lo, hi int) *Column {
 	out := &Column{Type: c.Type}
 	if c.Nulls != nil {
 		out.Nulls = c.Nulls[lo:hi:hi]
+	}
+	if l := c.List; l != nil {
+		out.List = &NumList{Off: l.Off[lo : hi+1 : hi+1], Ints: l.Ints, Floats: l.Floats}
+		return out
 	}
 	switch storage(c.Type.Kind) {
 	case storeBool:

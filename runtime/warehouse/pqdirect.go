@@ -443,6 +443,10 @@ func (c *directColumn) float64s(xs []float64, nulls []bool) {
 // is definition level 0, a row that is not a []any or is empty is an empty list (1), a nil element 2,
 // an element 3; the repetition level is 1 for every element after a list's first.
 func (c *directColumn) encodeLists(col *types.Column, s, e int) {
+	if col.List != nil {
+		c.compactLists(col, s, e)
+		return
+	}
 	switch c.kind {
 	case types.Long, types.Timestamp:
 		c.int64Lists(col, s, e)
@@ -473,16 +477,25 @@ func (c *directColumn) encodeLists(col *types.Column, s, e int) {
 // returns the elements, whose levels are the last len(items) of c.defs. A null or empty row has no
 // elements.
 func (c *directColumn) listLevels(null bool, items []any) []any {
-	if !null && len(items) > 0 {
+	if c.rowLevels(null, len(items)) == 0 {
+		return nil
+	}
+	return items
+}
+
+// rowLevels appends the levels of a list row of m elements (all present until the caller marks null
+// ones) and returns how many values follow: m, or 0 for a null or empty list.
+func (c *directColumn) rowLevels(null bool, m int) int {
+	if !null && m > 0 {
 		n := len(c.defs)
-		c.defs = grow(c.defs, len(items))[:n+len(items)]
-		c.reps = grow(c.reps, len(items))[:n+len(items)]
+		c.defs = grow(c.defs, m)[:n+m]
+		c.reps = grow(c.reps, m)[:n+m]
 		defs, reps := c.defs[n:], c.reps[n:]
 		for j := range defs {
 			defs[j], reps[j] = 3, 1
 		}
 		reps[0] = 0
-		return items
+		return m
 	}
 	d := byte(1)
 	if null {
@@ -490,8 +503,71 @@ func (c *directColumn) listLevels(null bool, items []any) []any {
 	}
 	c.defs, c.reps = append(c.defs, d), append(c.reps, 0)
 	c.page.nulls++
-	return nil
+	return 0
 }
+
+// compactLists is encodeLists for a compact column (types.NumList): the elements are copied
+// straight from its flat slice, with the statistics int64Lists and float64Lists keep.
+func (c *directColumn) compactLists(col *types.Column, s, e int) {
+	l := col.List
+	floats := storageFloat(c.kind)
+	if c.kind != types.Long && c.kind != types.Timestamp && c.kind != types.Double {
+		// Narrower physical types (int32, float): element by element, as the boxed path does.
+		for i := s; i < e; i++ {
+			lo, hi := l.Off[i], l.Off[i+1]
+			if c.rowLevels(col.IsNull(i), hi-lo) == 0 {
+				continue
+			}
+			for j := lo; j < hi; j++ {
+				if floats {
+					c.putBoxed(l.Floats[j])
+				} else {
+					c.putBoxed(l.Ints[j])
+				}
+			}
+		}
+		return
+	}
+	loI, hiI, someI := int64(math.MaxInt64), int64(math.MinInt64), false
+	loF, hiF := math.Inf(1), math.Inf(-1)
+	if c.page.has {
+		loI, hiI, loF, hiF = c.page.minI, c.page.maxI, c.page.minF, c.page.maxF
+	}
+	for i := s; i < e; i++ {
+		lo, hi := l.Off[i], l.Off[i+1]
+		if c.rowLevels(col.IsNull(i), hi-lo) == 0 {
+			continue
+		}
+		n := len(c.vals)
+		out := grow(c.vals, 8*(hi-lo))[:n+8*(hi-lo)]
+		if floats {
+			for j, x := range l.Floats[lo:hi] {
+				binary.LittleEndian.PutUint64(out[n+8*j:], math.Float64bits(x))
+				if x < loF {
+					loF = x
+				}
+				if x > hiF {
+					hiF = x
+				}
+			}
+		} else {
+			for j, x := range l.Ints[lo:hi] {
+				binary.LittleEndian.PutUint64(out[n+8*j:], uint64(x))
+				loI, hiI, someI = min(loI, x), max(hiI, x), true
+			}
+		}
+		c.vals = out
+	}
+	switch {
+	case floats && loF <= hiF:
+		c.page.minF, c.page.maxF, c.page.has = loF, hiF, true
+	case !floats && someI:
+		c.page.minI, c.page.maxI, c.page.has = loI, hiI, true
+	}
+}
+
+// storageFloat reports whether elements of kind k are doubles in a types.NumList.
+func storageFloat(k types.Kind) bool { return k == types.Double || k == types.Float }
 
 // listBlock is how many rows the typed list loops take at a time (see gatherLists).
 const listBlock = 128

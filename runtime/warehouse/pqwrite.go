@@ -84,6 +84,7 @@ func (w *fileWriter) Write(b *types.Batch) error {
 	if w.direct != nil {
 		return w.direct.Write(b)
 	}
+	b = types.ExpandedBatch(b) // the shredder reads boxed lists
 	n := b.Len()
 	const chunk = 4096
 	for start := 0; start < n; {
