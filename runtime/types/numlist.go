@@ -42,27 +42,19 @@ func (l *NumList) floats(t *Type) bool { return storage(t.Elem.Kind) == storeFlo
 
 // AppendInts appends a row of m integer elements and returns them to fill. The column must be a
 // compact list of integers.
-func (c *Column) AppendInts(m int) []int64 {
-	l := c.List
-	n := len(l.Ints)
-	l.Ints = append(l.Ints, make([]int64, m)...)
-	l.Off = append(l.Off, n+m)
-	if c.Nulls != nil {
-		c.Nulls = append(c.Nulls, false)
-	}
-	return l.Ints[n : n+m]
-}
+func (c *Column) AppendInts(m int) []int64 { return appendRow(c, &c.List.Ints, m) }
 
 // AppendFloats is AppendInts for a compact list of doubles.
-func (c *Column) AppendFloats(m int) []float64 {
-	l := c.List
-	n := len(l.Floats)
-	l.Floats = append(l.Floats, make([]float64, m)...)
-	l.Off = append(l.Off, n+m)
+func (c *Column) AppendFloats(m int) []float64 { return appendRow(c, &c.List.Floats, m) }
+
+func appendRow[T int64 | float64](c *Column, vals *[]T, m int) []T {
+	n := len(*vals)
+	*vals = append(*vals, make([]T, m)...)
+	c.List.Off = append(c.List.Off, n+m)
 	if c.Nulls != nil {
 		c.Nulls = append(c.Nulls, false)
 	}
-	return l.Floats[n : n+m]
+	return (*vals)[n : n+m]
 }
 
 // listValue boxes row i of a compact column (not null).

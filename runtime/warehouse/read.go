@@ -473,19 +473,9 @@ func appendPage(col *types.Column, p parquet.Page, maxDef int, dec leafDecoder) 
 		return false
 	}
 	data := p.Data()
-	levels := p.DefinitionLevels()
-	n := int(p.NumValues())
-	if maxDef > 0 && len(levels) != n {
+	levels, n, present, ok := pageLevels(p, maxDef)
+	if !ok {
 		return false
-	}
-	present := n
-	if maxDef > 0 {
-		present = 0
-		for _, l := range levels {
-			if int(l) >= maxDef {
-				present++
-			}
-		}
 	}
 	switch {
 	case data.Kind() == encoding.Int64 && len(data.Int64()) < present,
@@ -529,6 +519,25 @@ func appendPage(col *types.Column, p parquet.Page, maxDef int, dec leafDecoder) 
 		return false
 	}
 	return true
+}
+
+// pageLevels returns a flat page's definition levels (none when maxDef is 0), its number of rows
+// and how many of them have a value; false when the levels do not cover the rows.
+func pageLevels(p parquet.Page, maxDef int) (levels []byte, n, present int, ok bool) {
+	levels = p.DefinitionLevels()
+	n = int(p.NumValues())
+	if maxDef == 0 {
+		return levels, n, n, true
+	}
+	if len(levels) != n {
+		return nil, 0, 0, false
+	}
+	for _, l := range levels {
+		if int(l) >= maxDef {
+			present++
+		}
+	}
+	return levels, n, present, true
 }
 
 // appendPresent appends n rows whose definition levels are levels (none when maxDef is 0): a level

@@ -129,19 +129,9 @@ func (h *HashRequest) appendBytes(b []byte) {
 func (r *Reader) hashPage(p parquet.Page, maxDef int) bool {
 	h := r.hash
 	data := p.Data()
-	levels := p.DefinitionLevels()
-	n := int(p.NumValues())
-	if maxDef > 0 && len(levels) != n {
+	levels, n, present, ok := pageLevels(p, maxDef)
+	if !ok {
 		return false
-	}
-	present := n
-	if maxDef > 0 {
-		present = 0
-		for _, l := range levels {
-			if int(l) >= maxDef {
-				present++
-			}
-		}
 	}
 	var h1s []uint64
 	var h2s []uint32
