@@ -14,6 +14,9 @@ import (
 func collectGarbage(where string) {
 	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
 	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
+		return // not reported by this runtime
+	}
 	if s[1].Value.Uint64() < s[0].Value.Uint64()+collectMin {
 		return
 	}
