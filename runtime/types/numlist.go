@@ -159,30 +159,34 @@ func (l *NumList) appendRows(src *NumList) {
 }
 
 // takeLists is TakeFrom for compact columns: row i is row idx[i] of the concatenation of srcs. Rows
-// are measured, then copied, in parallel ranges (a million LAST_K lists are tens of megabytes).
+// are located and measured, then copied, in parallel ranges (a million LAST_K lists are tens of
+// megabytes); the copy reads each row's location from the first pass instead of looking it up
+// again at random.
 func takeLists(out *Column, srcs []*Column, bases, idx []int32) {
 	floats := srcs[0].List.floats(out.Type)
 	n := len(idx)
 	l := &NumList{Off: make([]int, n+1)}
-	// row returns the source list and the element range of row j of the concatenation.
-	row := func(j int32) (*NumList, int, int) {
-		s := srcOf(bases, j)
-		sl := srcs[s].List
-		r := int(j - bases[s])
-		return sl, sl.Off[r], sl.Off[r+1]
-	}
+	// Row i's elements are ln[i] from at[i] on in source src[i].
+	at := make([]int, n)
+	ln := make([]int32, n)
+	src := make([]uint16, n)
 	parts := runtime.GOMAXPROCS(0)
-	if n < 1<<14 {
+	if n < 1<<14 || len(srcs) > 1<<16 {
 		parts = 1
 	}
 	sums := make([]int, parts+1)
 	parallel(parts, func(p int) {
 		total := 0
 		for i := p * n / parts; i < (p+1)*n/parts; i++ {
-			if j := idx[i]; j >= 0 {
-				_, lo, hi := row(j)
-				total += hi - lo
+			j := idx[i]
+			if j < 0 {
+				continue
 			}
+			s := srcOf(bases, j)
+			off := srcs[s].List.Off
+			r := int(j - bases[s])
+			at[i], src[i], ln[i] = off[r], uint16(s), int32(off[r+1]-off[r])
+			total += off[r+1] - off[r]
 		}
 		sums[p+1] = total
 	})
@@ -195,16 +199,18 @@ func takeLists(out *Column, srcs []*Column, bases, idx []int32) {
 		l.Ints = make([]int64, sums[parts])
 	}
 	parallel(parts, func(p int) {
-		at := sums[p]
+		o := sums[p]
 		for i := p * n / parts; i < (p+1)*n/parts; i++ {
-			l.Off[i] = at
-			if j := idx[i]; j >= 0 {
-				sl, lo, hi := row(j)
+			m := int(ln[i])
+			l.Off[i] = o
+			if m > 0 {
+				sl := srcs[src[i]].List
 				if floats {
-					at += copy(l.Floats[at:], sl.Floats[lo:hi])
+					copy(l.Floats[o:o+m], sl.Floats[at[i]:at[i]+m])
 				} else {
-					at += copy(l.Ints[at:], sl.Ints[lo:hi])
+					copy(l.Ints[o:o+m], sl.Ints[at[i]:at[i]+m])
 				}
+				o += m
 			}
 		}
 	})
