@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"slices"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
@@ -158,16 +159,21 @@ func (r *Reader) hashPage(p parquet.Page, maxDef int) bool {
 			return false
 		}
 	}
+	base := len(h.H1)
+	h.H1, h.H2 = slices.Grow(h.H1, n)[:base+n], slices.Grow(h.H2, n)[:base+n]
+	out1, out2 := h.H1[base:], h.H2[base:]
 	j := 0
-	for i := 0; i < n; i++ {
-		if maxDef > 0 && int(levels[i]) < maxDef {
-			h.appendNull()
+	for i := range n {
+		switch {
+		case maxDef > 0 && int(levels[i]) < maxDef:
+			h.Nulls = append(h.Nulls, int32(base+i))
+			out1[i], out2[i] = 0, 0
 			continue
-		}
-		if idx != nil {
-			h.H1, h.H2 = append(h.H1, h1s[idx[j]]), append(h.H2, h2s[idx[j]])
-		} else {
-			h.appendBytes(bytes[offsets[j]:offsets[j+1]])
+		case idx != nil:
+			out1[i], out2[i] = h1s[idx[j]], h2s[idx[j]]
+		default:
+			b := bytes[offsets[j]:offsets[j+1]]
+			out1[i], out2[i] = maphash.Bytes(h.Seed1, b), uint32(maphash.Bytes(h.Seed2, b))
 		}
 		j++
 	}
