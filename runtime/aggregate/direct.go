@@ -74,28 +74,51 @@ func loopFor(c *columnAgg, in *types.Type) loopKind {
 	return loopNone
 }
 
-// gathered is one input column's values for a key's events, in event order.
+// gathered is one input column's values for a key's events, in event order: views of the column
+// when the events are consecutive rows without nulls (the backfill lays each key's events out
+// together, usually already in time order), else copies in the buffers.
 type gathered struct {
 	valid  []bool
 	ints   []int64
 	floats []float64
+
+	bufValid  []bool
+	bufInts   []int64
+	bufFloats []float64
+	trues     []bool
 }
 
 // gather fills g from column col at the events' rows.
 func (g *gathered) gather(ev Events, col *types.Column) {
 	n := len(ev.Ts)
-	g.valid = resize(g.valid, n)
+	if lo, ok := ev.span(); ok && col.Nulls == nil {
+		for len(g.trues) < n {
+			g.trues = append(g.trues, true)
+		}
+		g.valid = g.trues[:n]
+		switch col.Type.Kind {
+		case types.Byte, types.Short, types.Int, types.Long:
+			g.ints = col.Ints[lo : lo+n : lo+n]
+		case types.Float, types.Double:
+			g.floats = col.Floats[lo : lo+n : lo+n]
+		}
+		return
+	}
+	g.bufValid = resize(g.bufValid, n)
+	g.valid = g.bufValid
 	for i := range n {
 		g.valid[i] = !col.IsNull(ev.row(i))
 	}
 	switch col.Type.Kind {
 	case types.Byte, types.Short, types.Int, types.Long:
-		g.ints = resize(g.ints, n)
+		g.bufInts = resize(g.bufInts, n)
+		g.ints = g.bufInts
 		for i := range n {
 			g.ints[i] = col.Ints[ev.row(i)]
 		}
 	case types.Float, types.Double:
-		g.floats = resize(g.floats, n)
+		g.bufFloats = resize(g.bufFloats, n)
+		g.floats = g.bufFloats
 		for i := range n {
 			g.floats[i] = col.Floats[ev.row(i)]
 		}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"github.com/chronon-go/chronon/runtime/types"
 )
@@ -23,6 +22,20 @@ type Events struct {
 	// Sawtooth.Fold): earlier in time than every event and every window start, so it only feeds
 	// the unwindowed parts. It is not modified.
 	Prior []State
+}
+
+// span reports whether the events are the consecutive rows [lo, lo+len(Ts)) in order.
+func (e Events) span() (lo int, ok bool) {
+	if len(e.Rows) == 0 {
+		return 0, true
+	}
+	first := e.Rows[0]
+	for i, r := range e.Rows {
+		if r != first+int32(i) {
+			return 0, false
+		}
+	}
+	return int(first), true
 }
 
 func (e Events) row(i int) int {
@@ -316,11 +329,10 @@ func (s *Sawtooth) computeDirect(ev Events, queries []int64, out *types.Batch) {
 		s.gath[in].gather(ev, ev.Batch.Cols[in])
 	}
 	for _, q := range queries {
-		hi := sort.Search(len(ev.Ts), func(i int) bool { return ev.Ts[i] >= q })
+		hi := firstAtOrAfter(ev.Ts, q)
 		// Each distinct window starts at the same event for all its parts: search once.
 		for k, wt := range s.windows {
-			start := Floor(q-wt[0], s.sizes[wt[1]])
-			s.windowLo[k] = sort.Search(hi, func(i int) bool { return ev.Ts[i] >= start })
+			s.windowLo[k] = firstAtOrAfter(ev.Ts[:hi], Floor(q-wt[0], s.sizes[wt[1]]))
 		}
 		for p := range s.agg.parts {
 			b := s.agg.partBase[p]
@@ -497,4 +509,27 @@ func (s *Sawtooth) buildHops(ev Events) {
 			}
 		}
 	}
+}
+
+// firstAtOrAfter is the index of the first of the ascending times ts at or after t (len(ts) if
+// none): a scan for a handful of times (a key's events, the usual case), else a binary search.
+func firstAtOrAfter(ts []int64, t int64) int {
+	if len(ts) <= 16 {
+		for i, x := range ts {
+			if x >= t {
+				return i
+			}
+		}
+		return len(ts)
+	}
+	lo, hi := 0, len(ts)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ts[m] < t {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
