@@ -81,28 +81,26 @@ func (c *Column) appendList(v any) bool {
 	if !ok {
 		return false
 	}
-	l := c.List
-	if l.floats(c.Type) {
-		for _, x := range items {
-			if _, ok := x.(float64); !ok {
-				return false
-			}
-		}
-		for _, x := range items {
-			l.Floats = append(l.Floats, x.(float64))
-		}
-		l.Off = append(l.Off, len(l.Floats))
+	if c.List.floats(c.Type) {
+		ok = appendElems(c, &c.List.Floats, items)
 	} else {
-		for _, x := range items {
-			if _, ok := x.(int64); !ok {
-				return false
-			}
-		}
-		for _, x := range items {
-			l.Ints = append(l.Ints, x.(int64))
-		}
-		l.Off = append(l.Off, len(l.Ints))
+		ok = appendElems(c, &c.List.Ints, items)
 	}
+	return ok
+}
+
+// appendElems appends a row of items, all of type T, to a compact column whose elements are vals;
+// false, with nothing appended, when one is of another type or nil.
+func appendElems[T int64 | float64](c *Column, vals *[]T, items []any) bool {
+	for _, x := range items {
+		if _, ok := x.(T); !ok {
+			return false
+		}
+	}
+	for _, x := range items {
+		*vals = append(*vals, x.(T))
+	}
+	c.List.Off = append(c.List.Off, len(*vals))
 	if c.Nulls != nil {
 		c.Nulls = append(c.Nulls, false)
 	}
