@@ -106,10 +106,7 @@ func gather[T any](dst []T, srcs [][]T, bases, idx []int32, missing, absent T) {
 			dst[i] = missing
 			continue
 		}
-		s := len(bases) - 1
-		for bases[s] > j {
-			s--
-		}
+		s := srcOf(bases, j)
 		if src := srcs[s]; src != nil {
 			dst[i] = src[j-bases[s]]
 		} else {
