@@ -4,7 +4,8 @@
 # hand-written DuckDB SQL (bench/duckdb_training_set.sql) over the same Parquet files.
 #
 # Environment: BENCH_SCALE (default 1 = 10M purchases + 10M returns + 1M checkouts + 1M users),
-# BENCH_SEED (1), BENCH_DAYS (30), BENCH_END_DATE (2023-11-30), BENCH_DIR (default: a new temporary
+# BENCH_SEED (1), BENCH_DAYS (30), BENCH_END_DATE (2023-11-30), BENCH_RUNS (3: runs of each job,
+# alternating; medians are reported), BENCH_DIR (default: a new temporary
 # directory, removed afterwards unless BENCH_KEEP=1), CHRONON_BIN (default bin/chronon).
 set -euo pipefail
 
@@ -14,6 +15,7 @@ scale=${BENCH_SCALE:-1}
 seed=${BENCH_SEED:-1}
 days=${BENCH_DAYS:-30}
 end=${BENCH_END_DATE:-2023-11-30}
+runs=${BENCH_RUNS:-3}
 conf=production/joins/quickstart/training_set.v1
 
 if [[ ! -x $bin ]]; then
@@ -55,22 +57,34 @@ left_rows=$(rows_of checkouts)
 
 # Flush the generated files first, so their writeback does not compete with the timed jobs.
 sync
-echo "== chronon run --mode backfill --conf $conf --ds $end"
-chronon_status=ok
-if ! (cd "$root" && measure "$work/chronon.time" "$bin" --chronon-root "$root" --warehouse "$wh" \
-	run --mode backfill --conf "$conf" --ds "$end" 2>&1 | tee "$work/chronon.err"); then
-	if grep -q 'not available yet' "$work/chronon.err"; then
-		chronon_status=unavailable
-	else
-		chronon_status=failed
-	fi
-fi
-
-sync
-echo "== DuckDB SQL (bench/duckdb_training_set.sql)"
 sed -e "s#@WAREHOUSE@#$wh#g" -e "s#@END_DS@#$end#g" -e "s#@OUT@#$work/duckdb_out#g" \
 	"$root/bench/duckdb_training_set.sql" > "$work/duckdb.sql"
-measure "$work/duckdb.time" "$bin" --warehouse "$wh" sql < "$work/duckdb.sql"
+# The two jobs run alternately, runs times each: this machine's speed drifts by tens of percent within
+# minutes, so one pair of runs says little; the medians of alternating runs share the drift.
+chronon_status=ok
+chronon_walls=() duckdb_walls=()
+for ((run = 1; run <= runs; run++)); do
+	echo "== run $run/$runs: chronon run --mode backfill --conf $conf --ds $end"
+	if ! (cd "$root" && measure "$work/chronon.time.$run" "$bin" --chronon-root "$root" --warehouse "$wh" \
+		run --mode backfill --conf "$conf" --ds "$end" --force 2>&1 | tee "$work/chronon.err"); then
+		if grep -q 'not available yet' "$work/chronon.err"; then
+			chronon_status=unavailable
+		else
+			chronon_status=failed
+		fi
+		break
+	fi
+	chronon_walls+=("$(wall "$work/chronon.time.$run")")
+	sync
+	echo "== run $run/$runs: DuckDB SQL (bench/duckdb_training_set.sql)"
+	rm -rf "$work/duckdb_out"
+	measure "$work/duckdb.time.$run" "$bin" --warehouse "$wh" sql < "$work/duckdb.sql"
+	duckdb_walls+=("$(wall "$work/duckdb.time.$run")")
+	sync
+done
+# median of the arguments; peak of the RSS files given.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+peak_mb() { cat "$@" | awk '{ if ($2 > m) m = $2 } END { printf "%.0f", m / 1024 }'; }
 
 # Both outputs hold the same 25 columns; compare them by name, as multisets of rows.
 diff_rows=
@@ -95,8 +109,9 @@ printf '%-18s %10s %14s %15s %10s\n' step "wall (s)" "left rows/s" "input rows/s
 printf '%-18s %10s %14s %15s %8s MB\n' "gen (write)" "$(wall "$work/gen.time")" - "$(rate "$input_rows" "$(wall "$work/gen.time")")" "$(rss_mb "$work/gen.time")"
 case $chronon_status in
 ok)
-	printf '%-18s %10s %14s %15s %8s MB\n' "chronon backfill" "$(wall "$work/chronon.time")" \
-		"$(rate "$left_rows" "$(wall "$work/chronon.time")")" "$(rate "$input_rows" "$(wall "$work/chronon.time")")" "$(rss_mb "$work/chronon.time")"
+	c=$(median "${chronon_walls[@]}")
+	printf '%-18s %10s %14s %15s %8s MB\n' "chronon backfill" "$c" \
+		"$(rate "$left_rows" "$c")" "$(rate "$input_rows" "$c")" "$(peak_mb "$work"/chronon.time.*)"
 	;;
 unavailable)
 	printf '%-18s %s\n' "chronon backfill" "unavailable: join backfill is not implemented yet ($(tail -n 1 "$work/chronon.err"))"
@@ -105,11 +120,17 @@ unavailable)
 	printf '%-18s %s\n' "chronon backfill" "FAILED: $(tail -n 1 "$work/chronon.err")"
 	;;
 esac
-printf '%-18s %10s %14s %15s %8s MB\n' "duckdb sql" "$(wall "$work/duckdb.time")" \
-	"$(rate "$left_rows" "$(wall "$work/duckdb.time")")" "$(rate "$input_rows" "$(wall "$work/duckdb.time")")" "$(rss_mb "$work/duckdb.time")"
 if [[ $chronon_status == ok ]]; then
-	awk -v c="$(wall "$work/chronon.time")" -v d="$(wall "$work/duckdb.time")" \
-		'BEGIN { if (d > 0) printf "ratio chronon/duckdb wall time: %.2fx\n", c / d }'
+	d=$(median "${duckdb_walls[@]}")
+	printf '%-18s %10s %14s %15s %8s MB\n' "duckdb sql" "$d" \
+		"$(rate "$left_rows" "$d")" "$(rate "$input_rows" "$d")" "$(peak_mb "$work"/duckdb.time.*)"
+	echo "(wall times are medians of $runs alternating runs; chronon: ${chronon_walls[*]} s; duckdb: ${duckdb_walls[*]} s)"
+	ratios=""
+	for ((i = 0; i < ${#chronon_walls[@]}; i++)); do
+		ratios+=" $(awk -v c="${chronon_walls[i]}" -v d="${duckdb_walls[i]}" 'BEGIN { printf "%.3f", c / d }')"
+	done
+	awk -v c="$c" -v d="$d" -v r="$ratios" \
+		'BEGIN { if (d > 0) printf "ratio chronon/duckdb wall time: %.2fx (median of each; per run:%s)\n", c / d, r }'
 	echo "rows that differ between the two outputs: $diff_rows"
 else
 	echo "ratio chronon/duckdb wall time: n/a (chronon $chronon_status)"
