@@ -282,6 +282,15 @@ func (j *stagingJob) runChunk(ctx context.Context, start, end, where string) err
 	copySQL := fmt.Sprintf("COPY (\n%s\n) TO %s (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (%s), FILENAME_PATTERN 'part-{i}')",
 		body, sqlshell.Literal(filepath.Join(dir, "out")), strings.Join(parts, ", "))
 	if err := j.shell.Exec(ctx, copySQL); err != nil {
+		// DuckDB sometimes fails on a NULL partition value ("basic_string: construction from null")
+		// instead of writing a ds=NULL directory, depending on which thread meets it first: say what
+		// is wrong either way.
+		for _, p := range j.parts {
+			nulls, qerr := j.shell.Query(ctx, fmt.Sprintf("SELECT 1 FROM (\n%s\n) WHERE %s IS NULL LIMIT 1", body, sqlshell.Ident(p)))
+			if qerr == nil && len(nulls.Rows) > 0 {
+				return fmt.Errorf("staging query %s: %s%w\nrendered SQL:\n%s", j.name(), where, nullPartitionError(p), strings.TrimSpace(q))
+			}
+		}
 		var qe *sqlshell.QueryError
 		if errors.As(err, &qe) {
 			return fail(qe.Err)
@@ -326,6 +335,10 @@ type copiedFile struct {
 	path string
 }
 
+func nullPartitionError(col string) error {
+	return fmt.Errorf("the query produced rows whose %s is NULL; every row needs a partition value", col)
+}
+
 // copiedFiles lists DuckDB's partitioned output and checks the partition values.
 func copiedFiles(root string, cols []string) ([]copiedFile, error) {
 	var out []copiedFile
@@ -348,7 +361,7 @@ func copiedFiles(root string, cols []string) ([]copiedFile, error) {
 				return fmt.Errorf("unexpected output directory %s", rel)
 			}
 			if v == "NULL" {
-				return fmt.Errorf("the query produced rows whose %s is NULL; every row needs a partition value", k)
+				return nullPartitionError(k)
 			}
 			if k == warehouse.PartitionColumn {
 				if _, err := time.Parse(warehouse.DateFormat, v); err != nil {
