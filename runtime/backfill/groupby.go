@@ -352,88 +352,21 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 	}
 	allKeys := nKeys + len(histOnly)
 	lay := layoutByFirstQuery(groups, qKey, nKeys, allKeys, data.batch.Cols, nRows)
-	qOff, qByKey, rowOff := lay.qOff, lay.qByKey, lay.rowOff
 	phase("layout")
 	// The scan's columns and hashes and the grouping's buffers are garbage now, and the aggregation
 	// is about to allocate its outputs: collected, those reuse this memory instead of faulting in
 	// fresh pages.
 	collectGarbage("layout")
-	nLaid := len(rowOff) - 1
-	rowsOf := identity(int(rowOff[nLaid]))
-	res := aggregate.ResolutionFor(p.accuracy)
-	if p.entities {
-		res = aggregate.ResolutionFor(api.Accuracy_SNAPSHOT)
-	}
-	var dsCol *types.Column
-	if p.entities {
-		dsCol = data.batch.Col(warehouse.PartitionColumn)
-	}
-	tsCol := data.batch.Col("ts")
-	// Worker w computes keys [split[w], split[w+1]).
-	split := make([]int, workers+1)
-	work := func(k int) int { return int(rowOff[k]) + int(qOff[k]) }
-	for w := 1; w < workers; w++ {
-		split[w] = sort.Search(nLaid, func(k int) bool { return work(k) >= w*work(nLaid)/workers })
-	}
-	split[workers] = nLaid
-	qTime := make([]int64, len(queries))
-	_ = onWorkers(workers, func(w int) error {
-		for i := w * len(queries) / workers; i < (w+1)*len(queries)/workers; i++ {
-			qTime[i] = queries[i].q
-		}
-		return nil
-	})
+	split := lay.split(workers)
+	qTime := queryTimes(queries)
+	rowsOf := identity(int(lay.rowOff[len(lay.rowOff)-1])) // the layout made each key's events consecutive
 	results := make([]workerResult, workers)
 	var wg sync.WaitGroup
 	for wi := 0; wi < workers; wi++ {
 		wg.Add(1)
 		go func(wi int) {
 			defer wg.Done()
-			agg, err := aggregate.New(p.gb.Aggregations, data.batch.Schema)
-			if err != nil {
-				results[wi].err = err
-				return
-			}
-			st, err := aggregate.NewSawtooth(agg, res)
-			if err != nil {
-				results[wi].err = fmt.Errorf("GroupBy %s: %w", p.name, err)
-				return
-			}
-			// Each worker takes a contiguous run of keys (in first-query order) with an equal
-			// share of events and queries. Room for one row per query of its keys (an upper bound:
-			// equal times share a row), so the output columns are not regrown and copied a dozen
-			// times.
-			lo, hi := split[wi], split[wi+1]
-			room := int(qOff[hi] - qOff[lo])
-			out := types.NewBatch(agg.OutputSchema(), room)
-			if pl.compactLists {
-				for i, f := range out.Schema {
-					if types.CompactListType(f.Type) {
-						out.Cols[i] = types.NewCompactListColumn(f.Type, room)
-					}
-				}
-			}
-			c := &computer{p: p, st: st, data: data, tsCol: tsCol, queries: queries, qTime: qTime, out: out}
-			for k := lo; k < hi; k++ {
-				qs := qByKey[qOff[k]:qOff[k+1]]
-				rows := rowsOf[rowOff[k]:rowOff[k+1]]
-				if p.entities {
-					if err := c.entityKey(dsCol, rows, qs); err != nil {
-						results[wi].err = err
-						return
-					}
-					continue
-				}
-				var prior []aggregate.State
-				if data.hist != nil {
-					prior = data.hist.prior(queries[qs[0]].key)
-				}
-				if err := c.run(rows, qs, 0, prior); err != nil {
-					results[wi].err = err
-					return
-				}
-			}
-			results[wi].out, results[wi].answers = c.out, c.answers
+			results[wi] = p.computeKeys(data, queries, qTime, lay, rowsOf, split[wi], split[wi+1], pl.compactLists)
 		}(wi)
 	}
 	wg.Wait()
@@ -446,6 +379,84 @@ func (p *gbPlan) valuesAt(data *scanned, queries []query, pl placement) (*types.
 // qByKey[qOff[k]:qOff[k+1]] and its events rows [rowOff[k], rowOff[k+1]) of the laid-out batch.
 type keyLayout struct {
 	qOff, qByKey, rowOff []int32
+}
+
+// split returns the worker boundaries over the laid-out keys: worker w computes keys
+// [split[w], split[w+1]), a contiguous run (in first-query order) with an equal share of events and
+// queries.
+func (l keyLayout) split(workers int) []int {
+	n := len(l.rowOff) - 1
+	split := make([]int, workers+1)
+	work := func(k int) int { return int(l.rowOff[k]) + int(l.qOff[k]) }
+	for w := 1; w < workers; w++ {
+		split[w] = sort.Search(n, func(k int) bool { return work(k) >= w*work(n)/workers })
+	}
+	split[workers] = n
+	return split
+}
+
+// queryTimes returns the queries' times, packed: the aggregation reads them in key order, at random.
+func queryTimes(queries []query) []int64 {
+	qTime := make([]int64, len(queries))
+	workers := runtime.GOMAXPROCS(0)
+	_ = onWorkers(workers, func(w int) error {
+		for i := w * len(queries) / workers; i < (w+1)*len(queries)/workers; i++ {
+			qTime[i] = queries[i].q
+		}
+		return nil
+	})
+	return qTime
+}
+
+// computeKeys aggregates the laid-out keys [lo, hi) for their queries on one worker: key k's events
+// are rows rowsOf[rowOff[k]:rowOff[k+1]] of data. compact asks for compact list outputs.
+func (p *gbPlan) computeKeys(data *scanned, queries []query, qTime []int64, lay keyLayout, rowsOf []int32, lo, hi int, compact bool) workerResult {
+	agg, err := aggregate.New(p.gb.Aggregations, data.batch.Schema)
+	if err != nil {
+		return workerResult{err: err}
+	}
+	res := aggregate.ResolutionFor(p.accuracy)
+	if p.entities {
+		res = aggregate.ResolutionFor(api.Accuracy_SNAPSHOT)
+	}
+	st, err := aggregate.NewSawtooth(agg, res)
+	if err != nil {
+		return workerResult{err: fmt.Errorf("GroupBy %s: %w", p.name, err)}
+	}
+	// Room for one row per query of these keys (an upper bound: equal times share a row), so the
+	// output columns are not regrown and copied a dozen times.
+	room := int(lay.qOff[hi] - lay.qOff[lo])
+	out := types.NewBatch(agg.OutputSchema(), room)
+	if compact {
+		for i, f := range out.Schema {
+			if types.CompactListType(f.Type) {
+				out.Cols[i] = types.NewCompactListColumn(f.Type, room)
+			}
+		}
+	}
+	var dsCol *types.Column
+	if p.entities {
+		dsCol = data.batch.Col(warehouse.PartitionColumn)
+	}
+	c := &computer{p: p, st: st, data: data, tsCol: data.batch.Col("ts"), queries: queries, qTime: qTime, out: out}
+	for k := lo; k < hi; k++ {
+		qs := lay.qByKey[lay.qOff[k]:lay.qOff[k+1]]
+		kr := rowsOf[lay.rowOff[k]:lay.rowOff[k+1]]
+		if p.entities {
+			if err := c.entityKey(dsCol, kr, qs); err != nil {
+				return workerResult{err: err}
+			}
+			continue
+		}
+		var prior []aggregate.State
+		if data.hist != nil {
+			prior = data.hist.prior(queries[qs[0]].key)
+		}
+		if err := c.run(kr, qs, 0, prior); err != nil {
+			return workerResult{err: err}
+		}
+	}
+	return workerResult{out: c.out, answers: c.answers}
 }
 
 // layoutByFirstQuery orders the keys by their first query (queries come in left-row order) and
