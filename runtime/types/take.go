@@ -89,13 +89,19 @@ func gatherCol[T any](srcs []*Column, bases, idx []int32, data func(*Column) []T
 func gather[T any](dst []T, srcs [][]T, bases, idx []int32, missing, absent T) {
 	if len(srcs) == 1 {
 		src := srcs[0]
-		for i, j := range idx {
-			switch {
-			case j < 0:
-				dst[i] = missing
-			case src == nil:
+		if src == nil {
+			for i, j := range idx {
 				dst[i] = absent
-			default:
+				if j < 0 {
+					dst[i] = missing
+				}
+			}
+			return
+		}
+		for i, j := range idx {
+			if j < 0 {
+				dst[i] = missing
+			} else {
 				dst[i] = src[j]
 			}
 		}
