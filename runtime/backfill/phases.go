@@ -9,8 +9,8 @@ import (
 )
 
 // CHRONON_PHASES=1 prints each backfill step's wall time, CPU use (user plus system time over wall
-// time: 200% is two cores busy), peak RSS so far and page faults on stderr. Performance work reads it to find the step worth
-// speeding up, and the steps that leave cores idle (docs/bench.md).
+// time: 200% is two cores busy), peak RSS so far and page faults on stderr. Performance work reads
+// it to find the step worth speeding up, and the steps that leave cores idle (docs/bench.md).
 var phases = struct {
 	on         bool
 	mu         sync.Mutex
